@@ -1,0 +1,3 @@
+module github.com/aggregate-dev/aggregate
+
+go 1.26.8
