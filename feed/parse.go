@@ -1,0 +1,132 @@
+package feed
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+)
+
+// Parser reads feed documents into Items. It is safe for concurrent use.
+type Parser struct {
+	ex *extractor
+}
+
+// NewParser returns a Parser with its HTML sanitiser and markdown reader.
+func NewParser() *Parser { return &Parser{ex: newExtractor()} }
+
+// Parse reads an RSS (0.9x, 1.0, 2.0), Atom or JSON Feed document fetched
+// from feedURL. Relative links resolve against the feed's own link, then
+// against feedURL.
+func (p *Parser) Parse(feedURL string, body []byte) (*Feed, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, fmt.Errorf("parse %s: empty document", feedURL)
+	}
+	gf, err := gofeed.NewParser().Parse(bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", feedURL, err)
+	}
+	f := &Feed{URL: feedURL, Title: PlainText(gf.Title), Link: CanonicalURL(gf.Link, feedURL)}
+	base := f.Link
+	if base == "" || !SafeURL(base) {
+		base = feedURL
+	}
+	for _, gi := range gf.Items {
+		it := p.item(gi, f, base)
+		f.Items = append(f.Items, it)
+	}
+	trimTitleAffixes(f.Items)
+	return f, nil
+}
+
+func (p *Parser) item(gi *gofeed.Item, f *Feed, base string) Item {
+	it := Item{
+		FeedURL:   f.URL,
+		FeedTitle: f.Title,
+		GUID:      strings.TrimSpace(gi.GUID),
+		Title:     PlainText(gi.Title),
+	}
+	link := gi.Link
+	if link == "" && (strings.HasPrefix(it.GUID, "http://") || strings.HasPrefix(it.GUID, "https://")) {
+		link = it.GUID
+	}
+	it.Link = CanonicalURL(link, base)
+	if gi.PublishedParsed != nil {
+		it.Published = gi.PublishedParsed.UTC()
+	}
+	if gi.UpdatedParsed != nil {
+		it.Updated = gi.UpdatedParsed.UTC()
+	}
+	if it.Published.IsZero() {
+		it.Published = it.Updated
+	}
+	if len(gi.Authors) > 0 && gi.Authors[0] != nil {
+		it.Author = strings.TrimSpace(gi.Authors[0].Name)
+	} else if gi.Author != nil {
+		it.Author = strings.TrimSpace(gi.Author.Name)
+	}
+	raw := gi.Content
+	if strings.TrimSpace(raw) == "" {
+		raw = gi.Description
+	}
+	it.HTML, it.Text = p.ex.body(raw)
+	return it
+}
+
+// titleSeparators set a site name off a headline ("Story | Site",
+// "Story — Site").
+var titleSeparators = []string{" | ", " — ", " – ", " - ", " :: ", " · "}
+
+// trimTitleAffixes removes a site name that a feed appends to every title.
+// It is learnt from the feed itself: a tail after a separator that at least
+// half of the titles (and at least two) share.
+func trimTitleAffixes(items []Item) {
+	if len(items) < 2 {
+		return
+	}
+	counts := map[string]int{}
+	for _, it := range items {
+		seen := map[string]bool{}
+		for _, sep := range titleSeparators {
+			if i := strings.LastIndex(it.Title, sep); i > 0 {
+				tail := it.Title[i:]
+				if !seen[tail] {
+					seen[tail] = true
+					counts[tail]++
+				}
+			}
+		}
+	}
+	var tails []string
+	for tail, n := range counts {
+		if n >= 2 && 2*n >= len(items) {
+			tails = append(tails, tail)
+		}
+	}
+	// Longest first, so " | The Long View" wins over " View".
+	sort.Slice(tails, func(i, j int) bool {
+		if len(tails[i]) != len(tails[j]) {
+			return len(tails[i]) > len(tails[j])
+		}
+		return tails[i] < tails[j]
+	})
+	for i := range items {
+		for _, tail := range tails {
+			if t := strings.TrimSuffix(items[i].Title, tail); t != items[i].Title && strings.TrimSpace(t) != "" {
+				items[i].Title = strings.TrimSpace(t)
+				break
+			}
+		}
+	}
+}
+
+// Date returns the item's best known date: published, else updated.
+func (it Item) Date() time.Time {
+	if !it.Published.IsZero() {
+		return it.Published
+	}
+	return it.Updated
+}
