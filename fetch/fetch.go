@@ -1,0 +1,344 @@
+// Package fetch gets the bytes of one feed, over HTTP(S) or from a local
+// file, behind one call. It knows nothing about feed formats: the answer is
+// bytes, "not modified", or a typed error the caller can act on (retry
+// later, give up, store a new URL).
+package fetch
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+const (
+	defaultTimeout      = 30 * time.Second
+	defaultMaxBodyBytes = 10 << 20
+	defaultConcurrency  = 8
+	maxRedirects        = 5
+
+	// Feed types first; generic XML/JSON next because many servers label
+	// feeds that way; anything else last so a mislabelled feed still arrives.
+	acceptHeader = "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
+)
+
+// Options configure a Fetcher. The zero value gives the defaults.
+type Options struct {
+	Timeout      time.Duration // whole fetch, body included; default 30s
+	MaxBodyBytes int64         // applied after decompression; default 10 MiB
+	UserAgent    string        // default "aggregate/<version> (+https://github.com/aggregate-dev/aggregate)"
+	// Concurrency bounds the fetches in flight through FetchAll, across
+	// all FetchAll calls on one Fetcher; default 8.
+	Concurrency int
+	// BaseDir is what relative paths resolve against (the config file's
+	// directory); empty means the working directory.
+	BaseDir string
+	Now     func() time.Time // default time.Now
+	Logger  *slog.Logger     // nil discards
+}
+
+// Fetcher fetches feeds. It is safe for concurrent use.
+type Fetcher struct {
+	client    *http.Client
+	userAgent string
+	maxBody   int64
+	timeout   time.Duration
+	baseDir   string
+	now       func() time.Time
+	log       *slog.Logger
+	slots     chan struct{} // FetchAll's concurrency bound
+}
+
+// New returns a Fetcher with opts, defaults filled in.
+func New(opts Options) *Fetcher {
+	f := &Fetcher{
+		// A private transport, so settings made elsewhere on
+		// http.DefaultTransport do not leak in. No Client.Timeout: the
+		// per-fetch context carries it, and also covers local files.
+		client:    &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
+		userAgent: cmp.Or(opts.UserAgent, defaultUserAgent()),
+		maxBody:   opts.MaxBodyBytes,
+		timeout:   opts.Timeout,
+		baseDir:   opts.BaseDir,
+		now:       opts.Now,
+		log:       opts.Logger,
+	}
+	if f.maxBody <= 0 {
+		f.maxBody = defaultMaxBodyBytes
+	}
+	if f.timeout <= 0 {
+		f.timeout = defaultTimeout
+	}
+	if f.now == nil {
+		f.now = time.Now
+	}
+	if f.log == nil {
+		f.log = slog.New(slog.DiscardHandler)
+	}
+	n := opts.Concurrency
+	if n <= 0 {
+		n = defaultConcurrency
+	}
+	f.slots = make(chan struct{}, n)
+	return f
+}
+
+// defaultUserAgent names the module version the binary was built from, so
+// server operators can tell releases apart without us keeping a version
+// variable in sync by hand.
+func defaultUserAgent() string {
+	v := "dev"
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Path == "github.com/aggregate-dev/aggregate" &&
+		bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v = strings.TrimPrefix(bi.Main.Version, "v")
+	}
+	return "aggregate/" + v + " (+https://github.com/aggregate-dev/aggregate)"
+}
+
+// Validators are what a previous fetch returned, sent back for a
+// conditional GET.
+type Validators struct {
+	ETag         string
+	LastModified string
+}
+
+// Request is one feed to fetch.
+type Request struct {
+	URL        string // http(s) URL, file:// URL, or a path
+	Validators Validators
+}
+
+// Result is a successful fetch: a body, or NotModified.
+type Result struct {
+	URL        string // requested
+	FinalURL   string // after redirects; a file:// URL for local files
+	StatusCode int    // 0 for local files
+	// NotModified means the validators still match: no Body, and the
+	// caller keeps what it had.
+	NotModified bool
+	Body        []byte
+	ContentType string // as the server sent it; empty for local files
+	// Validators come from the response, echoed exactly. On a 304 a
+	// field the response omits keeps the value sent, so the caller can
+	// store Validators unconditionally.
+	Validators Validators
+	FetchedAt  time.Time
+	MaxAge     time.Duration // from Cache-Control, 0 if none
+	// PermanentRedirect is the URL the feed has moved to for good: the
+	// target of the last 301/308 in the unbroken run of permanent
+	// redirects at the start of the chain. A temporary hop ends the run,
+	// since the URL before it is still the one to ask. Empty if none.
+	PermanentRedirect string
+}
+
+// Outcome is one request's result or error, from FetchAll.
+type Outcome struct {
+	Request Request
+	Result  *Result
+	Err     error
+}
+
+// Fetch gets one feed. Every error names the URL; a non-2xx status other
+// than 304 is a *StatusError, a body over the cap is ErrTooLarge, a
+// timeout wraps context.DeadlineExceeded.
+func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Result, error) {
+	start := time.Now()
+	fctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+
+	res, err := f.fetch(fctx, req)
+	if err != nil {
+		if ctx.Err() == nil && errors.Is(fctx.Err(), context.DeadlineExceeded) {
+			err = fmt.Errorf("timed out after %s: %w", f.timeout, withDeadline(err))
+		}
+		f.log.DebugContext(ctx, "fetch failed", "url", req.URL, "err", err)
+		return nil, fmt.Errorf("fetch %s: %w", req.URL, err)
+	}
+	f.log.DebugContext(ctx, "fetched", "url", req.URL, "status", res.StatusCode,
+		"not_modified", res.NotModified, "bytes", len(res.Body), "took", time.Since(start))
+	return res, nil
+}
+
+// withDeadline makes sure errors.Is(err, context.DeadlineExceeded) holds
+// for our own timeout, whatever layer noticed it first.
+func withDeadline(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%w (%w)", err, context.DeadlineExceeded)
+}
+
+// FetchAll fetches every request concurrently, bounded by
+// Options.Concurrency, and never lets one failure stop the others. The
+// outcomes are in the order of reqs.
+func (f *Fetcher) FetchAll(ctx context.Context, reqs []Request) []Outcome {
+	out := make([]Outcome, len(reqs))
+	var wg sync.WaitGroup
+	for i, r := range reqs {
+		out[i].Request = r
+		select {
+		case f.slots <- struct{}{}:
+		case <-ctx.Done():
+			out[i].Err = fmt.Errorf("fetch %s: %w", r.URL, ctx.Err())
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-f.slots }()
+			out[i].Result, out[i].Err = f.Fetch(ctx, r)
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+func (f *Fetcher) fetch(ctx context.Context, req Request) (*Result, error) {
+	path, isFile, err := f.locate(req.URL)
+	switch {
+	case err != nil:
+		return nil, err
+	case isFile:
+		return f.fetchFile(ctx, req, path)
+	default:
+		return f.fetchHTTP(ctx, req)
+	}
+}
+
+// ErrTooManyRedirects ends a redirect chain longer than 5 hops.
+var ErrTooManyRedirects = fmt.Errorf("stopped after %d redirects", maxRedirects)
+
+func (f *Fetcher) fetchHTTP(ctx context.Context, req Request) (*Result, error) {
+	hreq, err := newRequest(ctx, req, f.userAgent)
+	if err != nil {
+		return nil, err
+	}
+
+	// A copy of the client per fetch, so the redirect bookkeeping below
+	// belongs to this fetch alone; the transport (and its pool) is shared.
+	client := *f.client
+	var permanent string
+	inPermanentRun := true
+	client.CheckRedirect = func(next *http.Request, via []*http.Request) error {
+		if len(via) > maxRedirects {
+			return ErrTooManyRedirects
+		}
+		if code := next.Response.StatusCode; inPermanentRun && (code == http.StatusMovedPermanently || code == http.StatusPermanentRedirect) {
+			permanent = next.URL.String()
+		} else {
+			inPermanentRun = false
+		}
+		return nil
+	}
+
+	resp, err := client.Do(hreq)
+	if err != nil {
+		// url.Error only repeats a URL: Fetch names the feed, and a
+		// failed hop shows in the inner error (dial tcp host:port ...).
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, err
+	}
+	defer resp.Body.Close()
+
+	res := &Result{
+		URL:               req.URL,
+		FinalURL:          resp.Request.URL.String(),
+		StatusCode:        resp.StatusCode,
+		ContentType:       resp.Header.Get("Content-Type"),
+		Validators:        Validators{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")},
+		FetchedAt:         f.now(),
+		MaxAge:            parseMaxAge(resp.Header.Values("Cache-Control")),
+		PermanentRedirect: permanent,
+	}
+	switch {
+	case resp.StatusCode == http.StatusNotModified:
+		res.NotModified = true
+		res.Validators.ETag = cmp.Or(res.Validators.ETag, req.Validators.ETag)
+		res.Validators.LastModified = cmp.Or(res.Validators.LastModified, req.Validators.LastModified)
+		return res, nil
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		return nil, newStatusError(resp, res.FetchedAt)
+	}
+
+	// The transport has already undone any gzip it negotiated, so the
+	// cap counts decompressed bytes.
+	if res.Body, err = readCapped(resp.Body, resp.ContentLength, f.maxBody); err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	return res, nil
+}
+
+// newRequest builds the conditional GET. Accept-Encoding is left unset on
+// purpose: then the transport asks for gzip and decodes it itself.
+func newRequest(ctx context.Context, req Request, userAgent string) (*http.Request, error) {
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, req.URL, nil)
+	if err != nil {
+		return nil, err
+	}
+	hreq.Header.Set("User-Agent", userAgent)
+	hreq.Header.Set("Accept", acceptHeader)
+	// Sent byte for byte as stored: servers compare them as strings.
+	if v := req.Validators.ETag; v != "" {
+		hreq.Header.Set("If-None-Match", v)
+	}
+	if v := req.Validators.LastModified; v != "" {
+		hreq.Header.Set("If-Modified-Since", v)
+	}
+	return hreq, nil
+}
+
+// ErrTooLarge means a body went over Options.MaxBodyBytes.
+var ErrTooLarge = errors.New("body too large")
+
+// readCapped reads at most max bytes. Asking for one byte more is enough to
+// prove a body too large, so a gzip bomb is never inflated past max+1.
+func readCapped(r io.Reader, size, max int64) ([]byte, error) {
+	tooLarge := fmt.Errorf("%w: over %d bytes", ErrTooLarge, max)
+	if size > max {
+		return nil, tooLarge
+	}
+	b, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, tooLarge
+	}
+	return b, nil
+}
+
+// parseMaxAge reads max-age from Cache-Control. We are a private cache, so
+// s-maxage does not apply; no-cache and no-store mean "ask every time".
+func parseMaxAge(values []string) time.Duration {
+	var maxAge time.Duration
+	for _, v := range values {
+		for directive := range strings.SplitSeq(v, ",") {
+			name, arg, _ := strings.Cut(strings.TrimSpace(directive), "=")
+			switch strings.ToLower(name) {
+			case "no-cache", "no-store":
+				return 0
+			case "max-age":
+				if s, err := strconv.ParseInt(strings.Trim(arg, `"`), 10, 64); err == nil && s > 0 {
+					maxAge = seconds(s)
+				}
+			}
+		}
+	}
+	return maxAge
+}
+
+// seconds converts without overflowing on absurd header values.
+func seconds(s int64) time.Duration {
+	const maxSeconds = int64(1<<63-1) / int64(time.Second)
+	return time.Duration(min(s, maxSeconds)) * time.Second
+}
