@@ -178,6 +178,10 @@ func Clusters(docs []Doc, o Options) []Cluster {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return earlier(&docs[order[a]], &docs[order[b]]) })
+	rank := make([]int, len(docs))
+	for r, d := range order {
+		rank[d] = r
+	}
 
 	var clusters []Cluster
 	clusterOf := make([]int, len(docs))
@@ -194,8 +198,12 @@ func Clusters(docs []Doc, o Options) []Cluster {
 			}
 		}
 		if c < 0 {
+			// Candidates in time order, so that a tie goes to the older
+			// story whatever order the docs were given in.
+			cands := sortedKeys(p.shared[d])
+			sort.Slice(cands, func(a, b int) bool { return rank[cands[a]] < rank[cands[b]] })
 			best := 0.0
-			for _, m := range sortedKeys(p.shared[d]) {
+			for _, m := range cands {
 				if clusterOf[m] == 0 {
 					continue // not placed yet: later in time
 				}

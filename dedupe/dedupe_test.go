@@ -1,0 +1,253 @@
+package dedupe
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+
+func at(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
+
+// site makes docs for one source whose every text carries the same header
+// and footer, plus a few unrelated articles so that the footer is seen
+// often enough to be learnt as boilerplate.
+type site struct {
+	name           string
+	header, footer []string
+}
+
+func (s site) doc(id string, h int, body ...string) Doc {
+	return Doc{ID: id, Group: s.name, Time: at(h), Text: join(s.header, body, s.footer)}
+}
+
+func (s site) filler(g *textgen, n int) []Doc {
+	var out []Doc
+	for i := range n {
+		out = append(out, s.doc(fmt.Sprintf("%s-filler-%d", s.name, i), 100+i, g.article(5)...))
+	}
+	return out
+}
+
+// groups renders clusters as sorted id lists, filler articles left out.
+func groups(docs []Doc, cs []Cluster) []string {
+	var out []string
+	for _, c := range cs {
+		var ids []string
+		for _, m := range c.Members {
+			ids = append(ids, docs[m].ID)
+		}
+		if len(ids) == 1 && strings.Contains(ids[0], "filler") {
+			continue
+		}
+		slices.Sort(ids)
+		out = append(out, strings.Join(ids, "+"))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestClusters(t *testing.T) {
+	g := newTextgen(1)
+	republisher := site{"republisher",
+		ps("By Staff Writer", "Region: World", "Theme: Conflict"),
+		ps("Disclaimer: the contents of this article are of sole responsibility of the author. We will not be responsible for any inaccurate or incorrect statement in this article. We grant permission to cross-post articles on community internet sites as long as the source and copyright are acknowledged.",
+			"The original source of this article is the original publisher. Copyright remains with the author and publisher.")}
+	// Real disclaimers run to hundreds of words: as long as a short article.
+	republisher.footer = append(republisher.footer, g.article(3)...)
+	activist := site{"activist", nil, ps("If you are able, and if you like our content and approach, please support the project. Our work would not be possible without your help, your donations, your shares and your comments on every article.")}
+	plain := site{"plain", nil, nil}
+	digest := site{"digest", nil, nil}
+
+	art := g.article(8)
+	other := g.article(8)
+	third := g.article(8)
+	fourth := g.article(8)
+	quote := "\u201cWe will not give up the fight for the northern valley and its people,\u201d the commander said in a statement read on state television."
+
+	// A different article about the same event: shared names, one
+	// identical quote, the rest its own.
+	sameEvent := append(g.article(6), quote)
+	withQuote := append(slices.Clone(art), quote)
+	// A follow-up reusing three background paragraphs word for word.
+	followUp := join(g.article(4), art[4:7])
+	// A rewrite: new lede, one paragraph cut, a few sentences reworded.
+	rewrite := append([]string{g.paragraph()}, art[1:7]...)
+	for i := 2; i < len(rewrite); i += 2 {
+		rewrite[i] = g.reword(rewrite[i], 12)
+	}
+	summary := strings.Join(art[:2], " ")
+
+	tests := []struct {
+		name string
+		docs []Doc
+		want []string
+	}{
+		{"copy wrapped in header and footer", append(republisher.filler(g, 3),
+			activist.doc("orig", 1, art...), republisher.doc("copy", 5, art...)),
+			[]string{"copy+orig"}},
+		{"both sites' boilerplate does not merge different articles", append(append(republisher.filler(g, 3), activist.filler(g, 3)...),
+			republisher.doc("r1", 1, art[:3]...), republisher.doc("r2", 2, other[:3]...),
+			activist.doc("a1", 3, third[:3]...), activist.doc("a2", 4, fourth[:3]...)),
+			[]string{"a1", "a2", "r1", "r2"}},
+		{"two-paragraph summary", ps2(plain.doc("orig", 1, art...), plain.doc("sum", 2, summary)),
+			[]string{"orig+sum"}},
+		{"summary first, full copies later", append(republisher.filler(g, 3),
+			plain.doc("sum", 1, summary), activist.doc("full", 2, art...), republisher.doc("full2", 3, art...)),
+			[]string{"full+full2+sum"}},
+		{"rewrite joins through a full copy, summary first", append(republisher.filler(g, 3),
+			plain.doc("sum", 1, summary), republisher.doc("full", 2, art...), activist.doc("rewrite", 3, rewrite...)),
+			[]string{"full+rewrite+sum"}},
+		{"different articles about the same event", ps2(plain.doc("a", 1, withQuote...), activist.doc("b", 2, sameEvent...)),
+			[]string{"a", "b"}},
+		{"follow-up reusing background", ps2(plain.doc("orig", 1, art...), plain.doc("follow", 30, followUp)),
+			[]string{"follow", "orig"}},
+		// The summaries are exactly the openings the round-up quotes, so
+		// only the round-up rule keeps them apart; the round-up is
+		// published after its stories and given first, so that no
+		// tie-break or input order can hide a wrong merge.
+		{"round-up of three openings", append(ps2(
+			digest.doc("roundup", 10, "Here is our round-up for the day.", art[0], art[1], "Source: one.", other[0], other[1], "Source: two.", third[0], third[1], "Source: three."),
+			activist.doc("sum2", 12, strings.Join(other[:2], " ")),
+			plain.doc("s1", 1, art...), plain.doc("s2", 11, other...), plain.doc("s3", 3, third...),
+			activist.doc("sum1", 4, strings.Join(art[:2], " "))), republisher.filler(g, 3)...),
+			[]string{"roundup", "s1+sum1", "s2+sum2", "s3"}},
+		{"a copy of a round-up merges with it", ps2(
+			plain.doc("s1", 1, art...), plain.doc("s2", 2, other...), plain.doc("s3", 3, third...),
+			digest.doc("roundup", 10, art[0], art[1], other[0], other[1], third[0], third[1]),
+			activist.doc("roundup-copy", 11, art[0], art[1], other[0], other[1], third[0], third[1])),
+			[]string{"roundup+roundup-copy", "s1", "s2", "s3"}},
+		{"quote and dash styles do not matter", ps2(plain.doc("curly", 1, "\u201cIt\u2019s over \u2014 done,\u201d "+art[0]),
+			activist.doc("straight", 2, "\"It's over -- done,\" "+art[0])),
+			[]string{"curly+straight"}},
+		{"short texts need enough shared words", ps2(plain.doc("x", 1, "Markets closed higher today."), activist.doc("y", 2, "Markets closed higher today.")),
+			[]string{"x", "y"}},
+		{"exact key merges whatever the text", ps2(
+			Doc{ID: "k1", Group: "plain", Time: at(1), Text: art[0], Keys: []string{"https://example.org/a"}},
+			Doc{ID: "k2", Group: "activist", Time: at(2), Text: other[0], Keys: []string{"https://example.org/a"}}),
+			[]string{"k1+k2"}},
+		{"bare GUIDs are scoped to their feed", ps2(
+			Doc{ID: "g1", Group: "plain", Time: at(1), Text: art[0], Keys: []string{"1001"}},
+			Doc{ID: "g2", Group: "activist", Time: at(2), Text: other[0], Keys: []string{"1001"}}),
+			[]string{"g1", "g2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := groups(tt.docs, Clusters(tt.docs, DefaultOptions()))
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("clusters\n got %v\nwant %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func ps2(d ...Doc) []Doc { return d }
+
+func TestRepresentativeIsEarliest(t *testing.T) {
+	g := newTextgen(2)
+	art := join(g.article(6))
+	docs := []Doc{
+		{ID: "undated", Group: "c", Text: art},
+		{ID: "late", Group: "a", Time: at(5), Text: art},
+		{ID: "early", Group: "b", Time: at(1), Text: art},
+	}
+	cs := Clusters(docs, DefaultOptions())
+	if len(cs) != 1 {
+		t.Fatalf("%d clusters, want 1", len(cs))
+	}
+	var order []string
+	for _, m := range cs[0].Members {
+		order = append(order, docs[m].ID)
+	}
+	if want := []string{"early", "late", "undated"}; !slices.Equal(order, want) {
+		t.Errorf("members %v, want %v", order, want)
+	}
+}
+
+// Clusters must not depend on the order docs are given in.
+func TestClustersOrderIndependent(t *testing.T) {
+	g := newTextgen(3)
+	a, b := g.article(6), g.article(6)
+	docs := []Doc{
+		{ID: "a1", Group: "x", Time: at(1), Text: join(a)},
+		{ID: "b1", Group: "x", Time: at(2), Text: join(b)},
+		{ID: "a2", Group: "y", Time: at(3), Text: join(a)},
+		{ID: "b2", Group: "z", Time: at(4), Text: strings.Join(b[:2], " ")},
+	}
+	want := groups(docs, Clusters(docs, DefaultOptions()))
+	rev := slices.Clone(docs)
+	slices.Reverse(rev)
+	if got := groups(rev, Clusters(rev, DefaultOptions())); !slices.Equal(got, want) {
+		t.Errorf("reversed input gives %v, want %v", got, want)
+	}
+	if !slices.Equal(want, []string{"a1+a2", "b1+b2"}) {
+		t.Errorf("got %v", want)
+	}
+}
+
+func TestBoilerplate(t *testing.T) {
+	b := NewBoilerplate(3)
+	foot := []uint64{1, 2, 3}
+	b.Add("s", "a", append([]uint64{10}, foot...))
+	b.Add("s", "b", append([]uint64{20}, foot...))
+	b.Add("s", "b", append([]uint64{20}, foot...)) // the same text again
+	if b.Is("s", 1) {
+		t.Error("boilerplate after two distinct texts; want three")
+	}
+	b.Add("s", "c", append([]uint64{30}, foot...))
+	if !b.Is("s", 1) || b.Is("s", 10) || b.Is("other", 1) {
+		t.Error("want 1 boilerplate in s only, 10 not")
+	}
+	if got := b.Strip("s", []uint64{1, 2, 3, 30}); !slices.Equal(got, []uint64{30}) {
+		t.Errorf("Strip = %v", got)
+	}
+}
+
+func TestShingles(t *testing.T) {
+	tests := []struct {
+		a, b string
+		same bool
+	}{
+		{"One two three four five six", "ONE two, three -- four five six!", true},
+		{"it\u2019s a \u201cquoted\u201d line here now", "it's a \"quoted\" line here now", true},
+		{"one two three four five", "one two three four six", false},
+	}
+	for _, tt := range tests {
+		a, b := shingles(tt.a, 5), shingles(tt.b, 5)
+		if got := slices.Equal(a, b); got != tt.same {
+			t.Errorf("%q vs %q: same=%v", tt.a, tt.b, got)
+		}
+	}
+	if n := len(shingles("Region: World\n\nBy Staff", 5)); n != 0 {
+		t.Errorf("short paragraphs gave %d shingles", n)
+	}
+	if n := len(shingles("a b c d e\n\nf g h i j", 5)); n != 2 {
+		t.Errorf("shingles crossed a paragraph break: %d", n)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	if err := DefaultOptions().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	bad := []func(*Options){
+		func(o *Options) { o.Shingle = 0 },
+		func(o *Options) { o.Containment = 0 },
+		func(o *Options) { o.NearCopy = 2 },
+		func(o *Options) { o.MinShared = 0 },
+		func(o *Options) { o.BoilerplateDocs = 1 },
+		func(o *Options) { o.RoundupParts = 1 },
+		func(o *Options) { o.RoundupCoverage = 0 },
+		func(o *Options) { o.RoundupPart = 1.5 },
+	}
+	for i, f := range bad {
+		o := DefaultOptions()
+		f(&o)
+		if o.Validate() == nil {
+			t.Errorf("case %d accepted: %+v", i, o)
+		}
+	}
+}
