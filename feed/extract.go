@@ -39,7 +39,7 @@ func (e *extractor) body(raw string) (safeHTML, text string) {
 	h := raw
 	if !htmlTag.MatchString(raw) {
 		var buf bytes.Buffer
-		if err := e.md.Convert([]byte(raw), &buf); err == nil {
+		if err := e.md.Convert([]byte(escapeAngles(raw)), &buf); err == nil {
 			h = buf.String()
 		} else {
 			h = "<p>" + html.EscapeString(raw) + "</p>"
@@ -107,4 +107,25 @@ func PlainText(s string) string {
 		return strings.Join(strings.Fields(s), " ")
 	}
 	return strings.Join(strings.Fields(strings.ReplaceAll(TextFromHTML(s), "\n\n", " ")), " ")
+}
+
+// escapeAngles makes a '<' in a text or markdown body literal: such a body
+// is not HTML (htmlTag said so), so "<not a tag>" is words, not markup to
+// drop. Autolinks (<https://...>) stay, as markdown reads them as links.
+func escapeAngles(s string) string {
+	if !strings.Contains(s, "<") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '<' {
+			rest := strings.ToLower(s[i+1:])
+			if !strings.HasPrefix(rest, "http://") && !strings.HasPrefix(rest, "https://") && !strings.HasPrefix(rest, "mailto:") {
+				b.WriteString("&lt;")
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
