@@ -54,12 +54,8 @@ func (p *Parser) item(gi *gofeed.Item, f *Feed, base string) Item {
 		link = it.GUID
 	}
 	it.Link = CanonicalURL(link, base)
-	if gi.PublishedParsed != nil {
-		it.Published = gi.PublishedParsed.UTC()
-	}
-	if gi.UpdatedParsed != nil {
-		it.Updated = gi.UpdatedParsed.UTC()
-	}
+	it.Published = plausible(gi.PublishedParsed)
+	it.Updated = plausible(gi.UpdatedParsed)
 	if it.Published.IsZero() {
 		it.Published = it.Updated
 	}
@@ -129,4 +125,13 @@ func (it Item) Date() time.Time {
 		return it.Published
 	}
 	return it.Updated
+}
+
+// plausible returns t in UTC, or the zero time for a date no article has:
+// a feed that says year 0 or 20017 has no usable date.
+func plausible(t *time.Time) time.Time {
+	if t == nil || t.Year() < 1970 || t.Year() > 9999 {
+		return time.Time{}
+	}
+	return t.UTC()
 }

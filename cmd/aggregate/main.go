@@ -2,7 +2,9 @@
 // one entry, and publishes the result as one feed (RSS, Atom, JSON Feed and
 // an HTML page).
 //
-//	aggregate --once [--config config.toml]   one run: fetch, dedupe, write, exit
+//	aggregate [--config FILE]          daemon: run now and on the schedule, serve the merged feed over HTTP
+//	aggregate --once [--config FILE]   one run: fetch, dedupe, write, exit
+//	aggregate status [--config FILE]   each feed's last fetch, status and items
 package main
 
 import (
@@ -12,10 +14,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
+
+	"github.com/aggregate-dev/aggregate/clock"
+	"github.com/aggregate-dev/aggregate/config"
+	"github.com/aggregate-dev/aggregate/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -44,45 +50,71 @@ func main() {
 var errUsage = errors.New("usage")
 
 // Main is the program, separated from process globals so that tests can
-// run it end to end: arguments in, files and logs out.
+// run it end to end: arguments in, files, HTTP and logs out.
 type Main struct {
 	Stdout io.Writer
 	Stderr io.Writer
-	// Now is the clock; tests pin it.
-	Now func() time.Time
+	// Clock drives the schedule, retention and dates; tests use a fake.
+	Clock clock.Clock
 	// LogLevel is the least level logged.
 	LogLevel slog.Level
+	// OnListen, when set, is told the daemon's address once it listens.
+	OnListen func(net.Addr)
+	// OnRun, when set, is told the outcome of every daemon run.
+	OnRun func(*stats, error)
+
+	db *store.DB
 }
 
 // NewMain returns a Main wired to the process's standard streams.
 func NewMain() *Main {
-	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now, LogLevel: slog.LevelInfo}
+	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Clock: clock.Real{}, LogLevel: slog.LevelInfo}
 }
 
 // Close releases what Run opened.
-func (m *Main) Close() error { return nil }
+func (m *Main) Close() error {
+	if m.db == nil {
+		return nil
+	}
+	err := m.db.Close()
+	m.db = nil
+	return err
+}
 
 const usage = `aggregate: follow many feeds, read each story once.
 
 Usage:
+  aggregate [--config FILE]          run now and then on the schedule, serving the merged feed over HTTP
   aggregate --once [--config FILE]   fetch every feed, merge copies, write the merged feed, exit
+  aggregate status [--config FILE]   show each feed's last fetch, status, error and stored items
   aggregate --version                print the version
 
 Flags:
 `
 
+const examples = `
+Examples:
+  aggregate --once                             one run on ./config.toml; output in public/
+  aggregate --config /etc/aggregate.toml       the daemon; open http://127.0.0.1:8080/
+  aggregate status                             how each feed fared last time
+`
+
 // Run parses args and does what they say.
 func (m *Main) Run(ctx context.Context, args []string) error {
+	cmd := ""
+	if len(args) > 0 && args[0] == "status" {
+		cmd, args = args[0], args[1:]
+	}
 	fs := flag.NewFlagSet("aggregate", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	configPath := fs.String("config", "config.toml", "the configuration `file`")
 	once := fs.Bool("once", false, "run once: fetch, dedupe, write the output, and exit")
 	showVersion := fs.Bool("version", false, "print the version and exit")
-	verbose := fs.Bool("v", false, "log debug detail (each feed and each merge)")
+	verbose := fs.Bool("v", false, "log debug detail (each feed read)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
-		fmt.Fprint(fs.Output(), "\nExample:\n  aggregate --once --config config.toml && ls public/\n")
+		fmt.Fprint(fs.Output(), examples)
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -104,14 +136,20 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
-	if !*once {
-		fmt.Fprintln(m.Stderr, "aggregate: the daemon mode is not built yet; use --once")
-		return errUsage
-	}
-	cfg, err := loadConfig(*configPath)
+	cfg, err := config.Load(*configPath)
 	if err != nil {
 		return err
 	}
-	_, err = runOnce(ctx, cfg, log, m.Now)
-	return err
+	if m.db, err = store.Open(ctx, cfg.Resolve(cfg.Store.Path)); err != nil {
+		return err
+	}
+	switch {
+	case cmd == "status":
+		return m.status(ctx, cfg)
+	case *once:
+		_, err := newPipeline(cfg, m.db, log, m.Clock).run(ctx)
+		return err
+	default:
+		return m.daemon(ctx, cfg, log)
+	}
 }

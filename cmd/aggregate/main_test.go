@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aggregate-dev/aggregate/clock"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -28,7 +30,7 @@ func fixedNow() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC
 func run(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	m := &Main{Stdout: &out, Stderr: &errb, Now: fixedNow}
+	m := &Main{Stdout: &out, Stderr: &errb, Clock: clock.NewFake(fixedNow())}
 	err := m.Run(context.Background(), args)
 	if cerr := m.Close(); err == nil {
 		err = cerr

@@ -1,0 +1,441 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aggregate-dev/aggregate/clock"
+	"github.com/aggregate-dev/aggregate/config"
+	"github.com/aggregate-dev/aggregate/dedupe"
+	"github.com/aggregate-dev/aggregate/feed"
+	"github.com/aggregate-dev/aggregate/fetch"
+	"github.com/aggregate-dev/aggregate/publish"
+	"github.com/aggregate-dev/aggregate/store"
+)
+
+// stats summarise one run for the log, the metrics and tests.
+type stats struct {
+	FeedsOK, FeedsFailed int
+	NotModified          int
+	Failed               map[string]string // feed URL -> cause
+	NewItems             int               // items first seen in this run
+	Items                int               // stored items the output was built from
+	Entries              int
+	Merged               int // copies folded into another entry
+	Pruned               int
+	Output               map[string][]byte // the rendered files, by name
+}
+
+// pipeline is fetch -> parse -> store -> dedupe -> emit, run once per call.
+type pipeline struct {
+	cfg     *config.Config
+	db      *store.DB
+	log     *slog.Logger
+	clock   clock.Clock
+	fetcher *fetch.Fetcher
+	parser  *feed.Parser
+}
+
+func newPipeline(cfg *config.Config, db *store.DB, log *slog.Logger, clk clock.Clock) *pipeline {
+	return &pipeline{
+		cfg: cfg, db: db, log: log, clock: clk,
+		fetcher: fetch.New(fetch.Options{
+			Timeout:      cfg.Fetch.Timeout.Duration,
+			MaxBodyBytes: int64(cfg.Fetch.MaxBodyMB) << 20,
+			UserAgent:    cfg.Fetch.UserAgent,
+			Concurrency:  cfg.Fetch.Concurrency,
+			BaseDir:      cfg.Resolve("."),
+			Now:          clk.Now,
+		}),
+		parser: feed.NewParser(),
+	}
+}
+
+// run does one whole run and records it in the store.
+func (p *pipeline) run(ctx context.Context) (*stats, error) {
+	start := p.clock.Now()
+	st, err := p.runOnce(ctx)
+	rec := store.Run{Started: start, Finished: p.clock.Now(), OK: err == nil}
+	if err != nil {
+		rec.Error = err.Error()
+	}
+	if st != nil {
+		rec.FeedsOK, rec.FeedsFailed, rec.Items, rec.Entries = st.FeedsOK, st.FeedsFailed, st.Items, st.Entries
+	}
+	// Record even when the run's context is done: the record is what
+	// `status` and /healthz read.
+	if rerr := p.db.RecordRun(context.WithoutCancel(ctx), rec); rerr != nil && err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return st, err
+	}
+	for _, u := range sortedKeys(st.Failed) {
+		p.log.Warn("feed failed", "feed", u, "error", st.Failed[u])
+	}
+	p.log.Info("run complete",
+		"feeds_ok", st.FeedsOK, "feeds_failed", st.FeedsFailed, "not_modified", st.NotModified,
+		"new_items", st.NewItems, "items", st.Items, "entries", st.Entries, "copies_merged", st.Merged,
+		"pruned", st.Pruned, "output", p.cfg.Resolve(p.cfg.Output.Dir),
+		"took", p.clock.Now().Sub(start).Round(time.Millisecond))
+	return st, nil
+}
+
+func (p *pipeline) runOnce(ctx context.Context) (*stats, error) {
+	now := p.clock.Now()
+	st := &stats{Failed: map[string]string{}}
+	if err := p.fetchAll(ctx, now, st); err != nil {
+		return st, err
+	}
+	if err := ctx.Err(); err != nil {
+		return st, fmt.Errorf("run interrupted: %w", err)
+	}
+	if st.FeedsOK == 0 {
+		return st, fmt.Errorf("no feed could be read (%d failed); output left as it was", st.FeedsFailed)
+	}
+	pruned, err := p.db.Prune(ctx, now.Add(-p.cfg.Store.Keep.Duration), p.cfg.Store.MaxItems)
+	if err != nil {
+		return st, err
+	}
+	st.Pruned = pruned
+	items, err := p.configuredItems(ctx)
+	if err != nil {
+		return st, err
+	}
+	old, err := p.db.Clusters(ctx)
+	if err != nil {
+		return st, err
+	}
+	clusters := assignIDs(items, cluster(items, p.cfg.Dedupe), old, now)
+	if err := p.db.ReplaceClusters(ctx, clusters); err != nil {
+		return st, err
+	}
+	entries := buildEntries(items, clusters)
+	st.Items, st.Entries, st.Merged = len(items), len(entries), len(items)-len(entries)
+	if len(entries) > p.cfg.Output.MaxItems {
+		entries = entries[:p.cfg.Output.MaxItems]
+	}
+	out, err := publish.Render(p.meta(entries), entries)
+	if err != nil {
+		return st, err
+	}
+	dir := p.cfg.Resolve(p.cfg.Output.Dir)
+	if _, err := publish.WriteRendered(dir, out); err != nil {
+		return st, fmt.Errorf("write output: %w", err)
+	}
+	st.Output = out
+	return st, nil
+}
+
+// fetchAll fetches every configured feed and stores what each gave, one
+// transaction per feed; a feed that fails is recorded and the others go on.
+func (p *pipeline) fetchAll(ctx context.Context, now time.Time, st *stats) error {
+	reqs := make([]fetch.Request, len(p.cfg.Feeds))
+	states := make([]store.FeedState, len(p.cfg.Feeds))
+	for i, fc := range p.cfg.Feeds {
+		s, ok, err := p.db.Feed(ctx, fc.URL)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			s = store.FeedState{URL: fc.URL}
+		}
+		s.Name = fc.Name
+		states[i] = s
+		reqs[i] = fetch.Request{URL: fc.URL}
+		if s.Items > 0 {
+			// Validators are only worth sending when what they stand for
+			// is stored.
+			reqs[i].Validators = fetch.Validators{ETag: s.ETag, LastModified: s.LastModified}
+		}
+	}
+	p.log.Info("fetching feeds", "feeds", len(reqs))
+	for i, out := range p.fetcher.FetchAll(ctx, reqs) {
+		s := states[i]
+		s.LastFetch = now
+		var items []feed.Item
+		err := out.Err
+		if err == nil && out.Result.NotModified {
+			s.LastStatus, s.LastError, s.Failures = store.StatusNotModified, "", 0
+			st.NotModified++
+		} else if err == nil {
+			var parsed *feed.Feed
+			parsed, err = p.parser.Parse(s.URL, out.Result.Body)
+			if err == nil {
+				items = parsed.Items
+				s.Title = parsed.Title
+				s.ETag, s.LastModified = out.Result.Validators.ETag, out.Result.Validators.LastModified
+				s.LastStatus, s.LastError, s.Failures = store.StatusOK, "", 0
+				p.log.Debug("feed read", "feed", s.URL, "title", parsed.Title, "items", len(items))
+			}
+		}
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return fmt.Errorf("run interrupted: %w", err)
+			}
+			s.LastStatus, s.LastError = store.StatusError, err.Error()
+			s.Failures++
+			st.FeedsFailed++
+			st.Failed[s.URL] = err.Error()
+		} else {
+			st.FeedsOK++
+		}
+		if s.Name != "" {
+			for j := range items {
+				items[j].FeedTitle = s.Name
+			}
+		}
+		before := s.Items
+		if err := p.db.SaveFeed(ctx, s, items, now); err != nil {
+			return err
+		}
+		if len(items) > 0 {
+			if after, _, err := p.db.Feed(ctx, s.URL); err == nil && after.Items > before {
+				st.NewItems += after.Items - before
+			}
+		}
+	}
+	return nil
+}
+
+// configuredItems returns the stored items of the feeds the config names:
+// a feed removed from the config drops out of the output at once.
+func (p *pipeline) configuredItems(ctx context.Context) ([]store.StoredItem, error) {
+	all, err := p.db.Items(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for _, fc := range p.cfg.Feeds {
+		names[fc.URL] = fc.Name
+	}
+	out := all[:0]
+	for _, it := range all {
+		if name, ok := names[it.FeedURL]; ok {
+			if name != "" {
+				it.FeedTitle = name
+			}
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
+func (p *pipeline) meta(entries []feed.Entry) feed.Meta {
+	m := feed.Meta{
+		Title:       p.cfg.Title,
+		Link:        p.cfg.Link,
+		Description: p.cfg.Description,
+		BaseURL:     p.cfg.Server.BaseURL,
+	}
+	if m.BaseURL == "" {
+		// The home page is where the daemon serves the feeds unless the
+		// config says they live elsewhere.
+		m.BaseURL = p.cfg.Link
+	}
+	for _, e := range entries {
+		if e.Updated.After(m.Updated) {
+			m.Updated = e.Updated
+		}
+	}
+	return m
+}
+
+// itemTime is when an item counts as published: its own date, else when it
+// was first seen, so that undated items keep a stable place.
+func itemTime(it store.StoredItem) time.Time {
+	if d := it.Date(); !d.IsZero() {
+		return d
+	}
+	return it.FirstSeen
+}
+
+// cluster runs dedupe over the stored items; members are item indexes.
+func cluster(items []store.StoredItem, opts dedupe.Options) []dedupe.Cluster {
+	docs := make([]dedupe.Doc, len(items))
+	for i, it := range items {
+		docs[i] = dedupe.Doc{
+			ID:    strconv.FormatInt(it.ID, 10),
+			Group: it.FeedURL,
+			Text:  it.Text,
+			Time:  itemTime(it),
+			Keys:  []string{it.GUID, it.Link},
+		}
+	}
+	return dedupe.Clusters(docs, opts)
+}
+
+// assignIDs turns this run's clusters into stored clusters, keeping the id
+// and the published date of the cluster each one continues, so that a story
+// a reader has already seen keeps its identity when a new copy joins it
+// (its updated date moves instead). A cluster continues the earlier cluster
+// of its representative, else of its earliest member that had one; the
+// first to claim an id keeps it.
+func assignIDs(items []store.StoredItem, cs []dedupe.Cluster, old []store.Cluster, now time.Time) []store.Cluster {
+	oldOf := map[int64]int{}
+	for i, c := range old {
+		for _, id := range c.Members {
+			oldOf[id] = i
+		}
+	}
+	taken := map[string]bool{}
+	out := make([]store.Cluster, 0, len(cs))
+	for _, c := range cs {
+		sc := store.Cluster{}
+		for _, m := range c.Members {
+			sc.Members = append(sc.Members, items[m].ID)
+		}
+		rep := items[c.Rep()]
+		prev := -1
+		for _, id := range sc.Members {
+			if i, ok := oldOf[id]; ok && !taken[old[i].ID] {
+				prev = i
+				break
+			}
+		}
+		newest := time.Time{}
+		for _, m := range c.Members {
+			if d := itemTime(items[m]); d.After(newest) {
+				newest = d
+			}
+		}
+		if prev >= 0 {
+			o := old[prev]
+			sc.ID, sc.Published, sc.Updated = o.ID, o.Published, o.Updated
+			if !equalIDs(o.Members, sc.Members) {
+				sc.Updated = maxTime(o.Updated, newest, now)
+			}
+		} else {
+			sc.ID = entryID(rep.Item)
+			for n := 2; taken[sc.ID]; n++ {
+				sc.ID = entryID(rep.Item, strconv.Itoa(n))
+			}
+			sc.Published, sc.Updated = itemTime(rep), newest
+		}
+		taken[sc.ID] = true
+		out = append(out, sc)
+	}
+	return out
+}
+
+func equalIDs(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func maxTime(ts ...time.Time) time.Time {
+	var m time.Time
+	for _, t := range ts {
+		if t.After(m) {
+			m = t
+		}
+	}
+	return m
+}
+
+// buildEntries makes the merged entries, newest first.
+func buildEntries(items []store.StoredItem, cs []store.Cluster) []feed.Entry {
+	byID := make(map[int64]*store.StoredItem, len(items))
+	for i := range items {
+		byID[items[i].ID] = &items[i]
+	}
+	entries := make([]feed.Entry, 0, len(cs))
+	for _, c := range cs {
+		rep := byID[c.Members[0]]
+		e := feed.Entry{
+			ID:        c.ID,
+			Title:     rep.Title,
+			Link:      rep.Link,
+			Author:    rep.Author,
+			Published: c.Published,
+			Updated:   c.Updated,
+			HTML:      rep.HTML,
+			Summary:   excerpt(rep.Text, 280),
+		}
+		if e.Title == "" {
+			e.Title = excerpt(rep.Text, 80)
+		}
+		for _, id := range c.Members {
+			it := byID[id]
+			e.Sources = append(e.Sources, feed.Source{
+				URL: it.Link, FeedURL: it.FeedURL, FeedTitle: it.FeedTitle,
+				Title: it.Title, Published: itemTime(*it),
+			})
+		}
+		entries = append(entries, e)
+	}
+	sort.SliceStable(entries, func(i, j int) bool {
+		if !entries[i].Published.Equal(entries[j].Published) {
+			return entries[i].Published.After(entries[j].Published)
+		}
+		return entries[i].ID < entries[j].ID
+	})
+	return entries
+}
+
+// entryID derives an id from the representative's identity (its link, else
+// its feed and GUID), so that the same input always gives the same ids.
+func entryID(rep feed.Item, salt ...string) string {
+	key := rep.Link
+	if key == "" {
+		key = rep.FeedURL + "\x00" + rep.GUID + "\x00" + rep.Title
+	}
+	sum := sha256.Sum256([]byte(strings.Join(append([]string{key}, salt...), "\x00")))
+	sum[6] = sum[6]&0x0f | 0x50 // a name-based UUID (version 5 layout)
+	sum[8] = sum[8]&0x3f | 0x80
+	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16])
+}
+
+// excerpt returns the first paragraphs of text up to about max characters,
+// cut at a word boundary. Paragraphs of a few words (by-lines, "Region:
+// World") are skipped: they say nothing about the story.
+func excerpt(text string, max int) string {
+	var b strings.Builder
+	for _, p := range strings.Split(text, "\n\n") {
+		if len(strings.Fields(p)) < 8 {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(p)
+		if b.Len() >= max {
+			break
+		}
+	}
+	s := b.String()
+	if len(s) <= max {
+		return s
+	}
+	cut := strings.LastIndexByte(s[:max], ' ')
+	if cut < max/2 {
+		cut = max
+		for cut > 0 && s[cut]&0xc0 == 0x80 {
+			cut--
+		}
+	}
+	return strings.TrimRight(s[:cut], " ,;:") + "…"
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,204 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aggregate-dev/aggregate/feed"
+)
+
+// The values of FeedState.LastStatus.
+const (
+	StatusOK          = "ok"
+	StatusNotModified = "not-modified"
+	StatusError       = "error"
+)
+
+// FeedState is what the store remembers about one source feed between
+// fetches.
+type FeedState struct {
+	URL   string
+	Name  string // the name the configuration gives it
+	Title string // the title the feed gives itself
+	// ETag and LastModified are the validators of the last 200 response,
+	// sent back as If-None-Match and If-Modified-Since.
+	ETag, LastModified string
+	LastFetch          time.Time
+	LastStatus         string // StatusOK, StatusNotModified, StatusError, or "" before the first fetch
+	LastError          string
+	Failures           int // consecutive failed fetches
+	NextFetch          time.Time
+	Items              int // how many items of this feed are stored; filled by Feed and Feeds, ignored by SaveFeed
+}
+
+const feedColumns = `f.url, f.name, f.title, f.etag, f.last_modified, f.last_fetch, f.last_status,
+	f.last_error, f.failures, f.next_fetch,
+	(SELECT COUNT(*) FROM items i WHERE i.feed_url = f.url)`
+
+func scanFeed(sc interface{ Scan(...any) error }) (FeedState, error) {
+	var (
+		st                   FeedState
+		lastFetch, nextFetch sql.NullString
+	)
+	if err := sc.Scan(&st.URL, &st.Name, &st.Title, &st.ETag, &st.LastModified, &lastFetch,
+		&st.LastStatus, &st.LastError, &st.Failures, &nextFetch, &st.Items); err != nil {
+		return FeedState{}, err
+	}
+	var err error
+	if st.LastFetch, err = parseTime(lastFetch); err != nil {
+		return FeedState{}, err
+	}
+	if st.NextFetch, err = parseTime(nextFetch); err != nil {
+		return FeedState{}, err
+	}
+	return st, nil
+}
+
+// Feed returns the stored state of the feed at url; false if there is none.
+func (db *DB) Feed(ctx context.Context, url string) (FeedState, bool, error) {
+	row := db.r.QueryRowContext(ctx, "SELECT "+feedColumns+" FROM feeds f WHERE f.url = ?", url)
+	st, err := scanFeed(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return FeedState{}, false, nil
+	}
+	if err != nil {
+		return FeedState{}, false, fmt.Errorf("store: read feed %s: %w", url, err)
+	}
+	return st, true, nil
+}
+
+// Feeds returns every stored feed, sorted by URL, with its item count.
+func (db *DB) Feeds(ctx context.Context) ([]FeedState, error) {
+	rows, err := db.r.QueryContext(ctx, "SELECT "+feedColumns+" FROM feeds f ORDER BY f.url")
+	if err != nil {
+		return nil, fmt.Errorf("store: list feeds: %w", err)
+	}
+	defer rows.Close()
+	var out []FeedState
+	for rows.Next() {
+		st, err := scanFeed(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list feeds: %w", err)
+		}
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list feeds: %w", err)
+	}
+	return out, nil
+}
+
+// ItemKey is what identifies an item within its feed: its GUID if it has
+// one, else its canonical link, else its title and published date. Two
+// items of one feed with the same key are the same item.
+func ItemKey(it feed.Item) string {
+	switch {
+	case it.GUID != "":
+		return "guid:" + it.GUID
+	case it.Link != "":
+		return "link:" + it.Link
+	default:
+		date := ""
+		if !it.Published.IsZero() {
+			date = it.Published.UTC().Format(timeLayout)
+		}
+		return "title:" + date + " " + it.Title
+	}
+}
+
+// SaveFeed stores the new state of the feed st.URL and its items, in one
+// transaction. Items are stored under st.URL whatever their FeedURL says,
+// and upserted by ItemKey: an item already stored keeps its ID and
+// FirstSeen and has its content (titles, link, author, dates, bodies)
+// replaced; a new one gets a new ID and FirstSeen = seenAt. Stored items
+// missing from items are left alone (Prune removes old items). st.Items is
+// ignored.
+func (db *DB) SaveFeed(ctx context.Context, st FeedState, items []feed.Item, seenAt time.Time) error {
+	if err := db.saveFeed(ctx, st, items, seenAt); err != nil {
+		return fmt.Errorf("store: save feed %s: %w", st.URL, err)
+	}
+	return nil
+}
+
+func (db *DB) saveFeed(ctx context.Context, st FeedState, items []feed.Item, seenAt time.Time) error {
+	if st.URL == "" {
+		return errors.New("empty URL")
+	}
+	if seenAt.IsZero() {
+		return errors.New("zero seenAt")
+	}
+	if st.Failures < 0 {
+		return fmt.Errorf("negative failure count %d", st.Failures)
+	}
+	switch st.LastStatus {
+	case "", StatusOK, StatusNotModified, StatusError:
+	default:
+		return fmt.Errorf("unknown status %q", st.LastStatus)
+	}
+	for _, c := range []struct {
+		what string
+		t    time.Time
+	}{{"last fetch", st.LastFetch}, {"next fetch", st.NextFetch}, {"seen at", seenAt}} {
+		if err := checkTime(c.what, c.t); err != nil {
+			return err
+		}
+	}
+	for _, it := range items {
+		if err := checkTime("item "+ItemKey(it)+" published", it.Published); err != nil {
+			return err
+		}
+		if err := checkTime("item "+ItemKey(it)+" updated", it.Updated); err != nil {
+			return err
+		}
+	}
+
+	return db.withTx(ctx, func(tx *sql.Tx) error {
+		// A successful read lists the feed's current items: remember when,
+		// so that Prune spares the items the feed still lists.
+		var parsed any
+		if st.LastStatus == StatusOK {
+			parsed = formatTime(seenAt)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO feeds
+			(url, name, title, etag, last_modified, last_fetch, last_status, last_error, failures, next_fetch, last_parsed)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (url) DO UPDATE SET
+				name = excluded.name, title = excluded.title, etag = excluded.etag,
+				last_modified = excluded.last_modified, last_fetch = excluded.last_fetch,
+				last_status = excluded.last_status, last_error = excluded.last_error,
+				failures = excluded.failures, next_fetch = excluded.next_fetch,
+				last_parsed = COALESCE(excluded.last_parsed, feeds.last_parsed)`,
+			st.URL, st.Name, st.Title, st.ETag, st.LastModified, formatTime(st.LastFetch),
+			st.LastStatus, st.LastError, st.Failures, formatTime(st.NextFetch), parsed); err != nil {
+			return fmt.Errorf("upsert feed: %w", err)
+		}
+		if len(items) == 0 {
+			return nil
+		}
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO items
+			(feed_url, item_key, feed_title, guid, link, title, author, published, updated,
+			 body_html, body_text, first_seen, last_seen)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (feed_url, item_key) DO UPDATE SET
+				feed_title = excluded.feed_title, guid = excluded.guid, link = excluded.link,
+				title = excluded.title, author = excluded.author, published = excluded.published,
+				updated = excluded.updated, body_html = excluded.body_html, body_text = excluded.body_text,
+				last_seen = excluded.last_seen`)
+		if err != nil {
+			return fmt.Errorf("prepare item upsert: %w", err)
+		}
+		defer stmt.Close()
+		seen := formatTime(seenAt)
+		for _, it := range items {
+			key := ItemKey(it)
+			if _, err := stmt.ExecContext(ctx, st.URL, key, it.FeedTitle, it.GUID, it.Link, it.Title,
+				it.Author, formatTime(it.Published), formatTime(it.Updated), it.HTML, it.Text, seen, seen); err != nil {
+				return fmt.Errorf("upsert item %s: %w", key, err)
+			}
+		}
+		return nil
+	})
+}

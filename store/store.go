@@ -1,0 +1,281 @@
+// Package store keeps the aggregator's state in an SQLite database: each
+// feed's fetch state, every item seen, the clusters of the last run and a
+// log of runs. It is the only package with SQL.
+//
+// The database is opened through the pure-Go driver modernc.org/sqlite (no
+// cgo), in WAL mode, with its schema migrations embedded in the binary and
+// applied by Open. Every method that changes more than one row does so in
+// one transaction, so a process killed at any moment leaves a database in
+// which every committed change is present and nothing half-written is.
+//
+// The SQL is kept portable (no SQLite-only syntax outside Open and the
+// migrations' comments say where a PostgreSQL backend differs), so that a
+// second backend is an addition rather than a rewrite.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// busyTimeout is how long a connection waits for another connection's (or
+// another process's) lock before failing with SQLITE_BUSY.
+const busyTimeout = 10 * time.Second
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// DB is an open store. It is safe for concurrent use: writes go through a
+// single connection, one transaction at a time; reads go through a pool
+// of read-only connections and, thanks to WAL, never wait for a write.
+type DB struct {
+	path string
+	w    *sql.DB // the one writing connection; transactions BEGIN IMMEDIATE
+	r    *sql.DB // read-only connections
+
+	keepRuns int // how many runs RecordRun keeps
+}
+
+// Open opens the store at path, creating the file and its parent directory
+// if need be, and brings its schema up to date.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("store: open: empty path")
+	}
+	if strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") {
+		// The driver would read what follows '?' as connection
+		// parameters, and "file:" as the start of a URI.
+		return nil, fmt.Errorf("store: open %s: path must not contain '?' or '#' or start with \"file:\"", path)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("store: open %s: create directory: %w", path, err)
+		}
+	}
+
+	ms := strconv.FormatInt(busyTimeout.Milliseconds(), 10)
+	w, err := sql.Open("sqlite", path+"?_busy_timeout="+ms+
+		"&_journal_mode=WAL&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	w.SetConnMaxLifetime(0)
+
+	db := &DB{path: path, w: w, keepRuns: defaultKeepRuns}
+	fail := func(what string, err error) (*DB, error) {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: open %s: %s: %w", path, what, err)
+	}
+
+	// The first connection recovers a WAL left by a killed process and
+	// switches a new file to WAL mode; check that it did.
+	var mode string
+	if err := w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fail("read journal mode", err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fail("journal mode", fmt.Errorf("got %q, want wal", mode))
+	}
+	if err := migrate(ctx, w); err != nil {
+		return fail("migrate", err)
+	}
+
+	// Readers are opened only now, when the file is in WAL mode and has
+	// its schema.
+	r, err := sql.Open("sqlite", path+"?_busy_timeout="+ms+"&_foreign_keys=on&_query_only=on")
+	if err != nil {
+		return fail("open readers", err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	db.r = r
+	if err := r.PingContext(ctx); err != nil {
+		return fail("open readers", err)
+	}
+	return db, nil
+}
+
+// Close closes the store. When the last connection closes, SQLite folds
+// the WAL back into the database file.
+func (db *DB) Close() error {
+	var errs []error
+	if db.r != nil {
+		if err := db.r.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if db.w != nil {
+		if err := db.w.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("store: close %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// Path is the file the store was opened from.
+func (db *DB) Path() string { return db.path }
+
+// withTx runs fn in a write transaction and commits it if fn succeeds.
+func (db *DB) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// migration is one embedded schema change.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations lists the embedded migrations in version order. File names are
+// NNNN_description.sql; versions must be unique.
+func migrations() ([]migration, error) {
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	seen := map[int]string{}
+	for _, p := range names {
+		base := filepath.Base(p)
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %s: name must be NNNN_description.sql", base)
+		}
+		if prev, dup := seen[v]; dup {
+			return nil, fmt.Errorf("migrations %s and %s have the same version %d", prev, base, v)
+		}
+		seen[v] = base
+		b, err := migrationFiles.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: base, sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	return ms, nil
+}
+
+// migrate applies, each in its own transaction, the embedded migrations
+// that schema_migrations does not list yet.
+func migrate(ctx context.Context, w *sql.DB) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	if len(ms) == 0 {
+		return errors.New("no migrations embedded")
+	}
+	if _, err := w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER NOT NULL PRIMARY KEY,
+		name       TEXT    NOT NULL,
+		applied_at TEXT    NOT NULL
+	)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	var newest sql.NullInt64
+	if err := w.QueryRowContext(ctx, "SELECT MAX(version) FROM schema_migrations").Scan(&newest); err != nil {
+		return fmt.Errorf("read schema_migrations: %w", err)
+	}
+	if known := ms[len(ms)-1].version; newest.Valid && int(newest.Int64) > known {
+		return fmt.Errorf("database schema version %d is newer than this program knows (%d)", newest.Int64, known)
+	}
+	for _, m := range ms {
+		if err := applyMigration(ctx, w, m); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+func applyMigration(ctx context.Context, w *sql.DB, m migration) error {
+	tx, err := w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	// Checked inside the (immediate) transaction, so that two processes
+	// opening the same new file do not both apply it.
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE version = ?", m.version).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+		m.version, m.name, formatTime(time.Now())); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// timeLayout is fixed-width, so that the text sorts as the instants do.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// formatTime turns t into its stored form: nil for the zero time (NULL),
+// else UTC text to the nanosecond.
+func formatTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(timeLayout)
+}
+
+// checkTime reports an error for a time that the stored form cannot hold.
+func checkTime(what string, t time.Time) error {
+	if t.IsZero() {
+		return nil
+	}
+	if y := t.UTC().Year(); y < 1 || y > 9999 {
+		return fmt.Errorf("%s %s: year outside 1..9999", what, t.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// parseTime reads a stored time back: the zero time for NULL.
+func parseTime(s sql.NullString) (time.Time, error) {
+	if !s.Valid {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(timeLayout, s.String)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored time %q: %w", s.String, err)
+	}
+	return t.UTC(), nil
+}

@@ -1,0 +1,619 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aggregate-dev/aggregate/feed"
+)
+
+// t0 is an arbitrary instant with nanoseconds, so that round trips that
+// lose precision show.
+var t0 = time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC)
+
+func openTest(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return db
+}
+
+func item(guid, link, title string, published time.Time) feed.Item {
+	return feed.Item{GUID: guid, Link: link, Title: title, Published: published,
+		HTML: "<p>" + title + "</p>", Text: title}
+}
+
+func pragma(t *testing.T, db *DB, name string) string {
+	t.Helper()
+	var v string
+	if err := db.w.QueryRow("PRAGMA " + name).Scan(&v); err != nil {
+		t.Fatalf("PRAGMA %s: %v", name, err)
+	}
+	return v
+}
+
+func TestOpenAppliesMigrationsOnce(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "nested", "dir", "aggregate.db")
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) == 0 || ms[0].version != 1 {
+		t.Fatalf("migrations = %+v, want 0001 first", ms)
+	}
+	for i := range 3 {
+		db, err := Open(ctx, path)
+		if err != nil {
+			t.Fatalf("open #%d: %v", i, err)
+		}
+		var n int
+		if err := db.w.QueryRow("SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != len(ms) {
+			t.Errorf("open #%d: %d rows in schema_migrations, want %d", i, n, len(ms))
+		}
+		for name, want := range map[string]string{
+			"journal_mode": "wal", "foreign_keys": "1", "synchronous": "1", "busy_timeout": "10000",
+		} {
+			if got := pragma(t, db, name); got != want {
+				t.Errorf("PRAGMA %s = %q, want %q", name, got, want)
+			}
+		}
+		var fk int
+		if err := db.r.QueryRow("PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
+			t.Errorf("reader foreign_keys = %d, %v", fk, err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "a.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.Exec("INSERT INTO schema_migrations VALUES (9999, '9999_future.sql', '')"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if db, err := Open(ctx, path); err == nil {
+		db.Close()
+		t.Fatal("Open of a database from the future succeeded")
+	} else if !strings.Contains(err.Error(), "newer") {
+		t.Errorf("error = %v, want it to say the schema is newer", err)
+	}
+}
+
+func TestOpenBadPath(t *testing.T) {
+	for _, p := range []string{"", "a?b.db", "file:x.db"} {
+		if db, err := Open(context.Background(), p); err == nil {
+			db.Close()
+			t.Errorf("Open(%q) succeeded", p)
+		}
+	}
+}
+
+func TestReaderIsReadOnly(t *testing.T) {
+	db := openTest(t)
+	if _, err := db.r.Exec("DELETE FROM feeds"); err == nil {
+		t.Error("a write through the reader pool succeeded")
+	}
+}
+
+func TestTimeRoundTrip(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	tokyo := time.FixedZone("JST", 9*3600)
+	for i, tc := range []time.Time{
+		{},
+		t0,
+		t0.In(tokyo),
+		time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Now(), // carries a monotonic reading
+	} {
+		url := fmt.Sprintf("https://example.com/%d", i)
+		if err := db.SaveFeed(ctx, FeedState{URL: url, LastFetch: tc, NextFetch: tc}, nil, t0); err != nil {
+			t.Fatal(err)
+		}
+		st, ok, err := db.Feed(ctx, url)
+		if err != nil || !ok {
+			t.Fatalf("Feed: %v, %v", ok, err)
+		}
+		for _, got := range []time.Time{st.LastFetch, st.NextFetch} {
+			if !got.Equal(tc) || (!tc.IsZero() && got.Location() != time.UTC) || got.IsZero() != tc.IsZero() {
+				t.Errorf("%v came back as %v (%v)", tc, got, got.Location())
+			}
+		}
+	}
+	for _, bad := range []time.Time{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(0, 6, 1, 0, 0, 0, 0, time.UTC)} {
+		if err := db.SaveFeed(ctx, FeedState{URL: "https://example.com/bad", LastFetch: bad}, nil, t0); err == nil {
+			t.Errorf("SaveFeed with LastFetch %v succeeded", bad)
+		}
+	}
+}
+
+func TestItemKey(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		it   feed.Item
+		want string
+	}{
+		{"guid wins", item("g1", "https://a/1", "T", t0), "guid:g1"},
+		{"link without guid", item("", "https://a/1", "T", t0), "link:https://a/1"},
+		{"title and date", item("", "", "T", t0), "title:2025-03-14T15:09:26.535897932Z T"},
+		{"title and no date", item("", "", "T", time.Time{}), "title: T"},
+		{"date in another zone", item("", "", "T", t0.In(time.FixedZone("X", -3600))), "title:2025-03-14T15:09:26.535897932Z T"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := ItemKey(tc.it); got != tc.want {
+				t.Errorf("ItemKey = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSaveFeedUpsertKeepsIDAndFirstSeen(t *testing.T) {
+	ctx := context.Background()
+	const url = "https://example.com/feed.xml"
+	t1 := t0.Add(time.Hour)
+	for _, tc := range []struct {
+		name          string
+		first, second feed.Item // same key
+	}{
+		{"by guid", item("g1", "https://a/1", "Old title", t0), item("g1", "https://a/1-moved", "New title", t0)},
+		{"by link", item("", "https://a/1", "Old title", t0), item("", "https://a/1", "New title", t1)},
+		{"by title and date", item("", "", "Same title", t0), func() feed.Item {
+			it := item("", "", "Same title", t0)
+			it.Text = "new text"
+			return it
+		}()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openTest(t)
+			other := item("other", "https://a/other", "Other", t0)
+			if err := db.SaveFeed(ctx, FeedState{URL: url, LastStatus: StatusOK}, []feed.Item{tc.first, other}, t0); err != nil {
+				t.Fatal(err)
+			}
+			before, err := db.Items(ctx)
+			if err != nil || len(before) != 2 {
+				t.Fatalf("Items = %+v, %v", before, err)
+			}
+			tc.second.Author = "Someone"
+			tc.second.FeedTitle = "Feed"
+			fresh := item("new", "https://a/new", "Fresh", t1)
+			if err := db.SaveFeed(ctx, FeedState{URL: url, LastStatus: StatusOK}, []feed.Item{tc.second, fresh}, t1); err != nil {
+				t.Fatal(err)
+			}
+			after, err := db.Items(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(after) != 3 {
+				t.Fatalf("%d items after the second save, want 3: %+v", len(after), after)
+			}
+			got := after[0]
+			if got.ID != before[0].ID || !got.FirstSeen.Equal(t0) {
+				t.Errorf("upserted item: ID %d FirstSeen %v, want %d %v", got.ID, got.FirstSeen, before[0].ID, t0)
+			}
+			want := tc.second
+			want.FeedURL = url
+			if !reflect.DeepEqual(got.Item, want) {
+				t.Errorf("upserted item content\n got %+v\nwant %+v", got.Item, want)
+			}
+			if after[1] != before[1] {
+				t.Errorf("item missing from the second save changed: %+v -> %+v", before[1], after[1])
+			}
+			if n := after[2]; n.ID <= after[1].ID || !n.FirstSeen.Equal(t1) || n.Title != "Fresh" {
+				t.Errorf("new item = %+v, want a higher ID and FirstSeen %v", n, t1)
+			}
+		})
+	}
+}
+
+func TestSaveFeedKeyFallbackAndFeedScope(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	// No GUID: the link identifies the item, so the second save updates
+	// rather than adds. The same GUID in another feed is another item.
+	a, b := "https://a.example/feed", "https://b.example/feed"
+	mustSave(t, db, FeedState{URL: a}, []feed.Item{item("", "https://a/1", "v1", t0)}, t0)
+	mustSave(t, db, FeedState{URL: a}, []feed.Item{item("", "https://a/1", "v2", t0)}, t0.Add(time.Minute))
+	mustSave(t, db, FeedState{URL: a}, []feed.Item{item("shared-guid", "https://a/2", "x", t0)}, t0)
+	mustSave(t, db, FeedState{URL: b}, []feed.Item{item("shared-guid", "https://b/2", "x", t0)}, t0)
+	items, err := db.Items(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range items {
+		got = append(got, it.FeedURL+" "+it.Link+" "+it.Title)
+	}
+	want := []string{a + " https://a/1 v2", a + " https://a/2 x", b + " https://b/2 x"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("items = %q, want %q", got, want)
+	}
+}
+
+func mustSave(t *testing.T, db *DB, st FeedState, items []feed.Item, seen time.Time) {
+	t.Helper()
+	if err := db.SaveFeed(context.Background(), st, items, seen); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFeedsStateAndCounts(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	full := FeedState{
+		URL: "https://b.example/feed", Name: "B", Title: "B's feed", ETag: `W/"abc"`,
+		LastModified: "Fri, 14 Mar 2025 15:09:26 GMT", LastFetch: t0, LastStatus: StatusError,
+		LastError: "HTTP 503", Failures: 3, NextFetch: t0.Add(time.Hour),
+	}
+	mustSave(t, db, full, []feed.Item{item("1", "", "one", t0), item("2", "", "two", t0)}, t0)
+	mustSave(t, db, FeedState{URL: "https://a.example/feed", Name: "A", LastStatus: StatusNotModified},
+		[]feed.Item{item("1", "", "one", t0)}, t0)
+	mustSave(t, db, FeedState{URL: "https://c.example/feed", Name: "C", LastStatus: StatusOK}, nil, t0)
+
+	feeds, err := db.Feeds(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range feeds {
+		got = append(got, fmt.Sprintf("%s %d", f.Name, f.Items))
+	}
+	if want := []string{"A 1", "B 2", "C 0"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Feeds = %q, want %q (sorted by URL, with item counts)", got, want)
+	}
+	want := full
+	want.Items = 2
+	if !reflect.DeepEqual(feeds[1], want) {
+		t.Errorf("feed state\n got %+v\nwant %+v", feeds[1], want)
+	}
+	one, ok, err := db.Feed(ctx, full.URL)
+	if err != nil || !ok || !reflect.DeepEqual(one, want) {
+		t.Errorf("Feed = %+v, %v, %v; want %+v", one, ok, err, want)
+	}
+	if _, ok, err := db.Feed(ctx, "https://missing.example/"); ok || err != nil {
+		t.Errorf("Feed(missing) = %v, %v; want false, nil", ok, err)
+	}
+
+	// A later save replaces the state (a success resets the failures).
+	ok2 := FeedState{URL: full.URL, Name: "B", LastStatus: StatusOK, LastFetch: t0.Add(2 * time.Hour)}
+	mustSave(t, db, ok2, nil, t0)
+	one, _, _ = db.Feed(ctx, full.URL)
+	ok2.Items = 2
+	if !reflect.DeepEqual(one, ok2) {
+		t.Errorf("after the second save\n got %+v\nwant %+v", one, ok2)
+	}
+}
+
+func TestSaveFeedRejects(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		st    FeedState
+		items []feed.Item
+		seen  time.Time
+	}{
+		{"empty url", FeedState{}, nil, t0},
+		{"zero seenAt", FeedState{URL: "u"}, nil, time.Time{}},
+		{"unknown status", FeedState{URL: "u", LastStatus: "fine"}, nil, t0},
+		{"negative failures", FeedState{URL: "u", Failures: -1}, nil, t0},
+		{"item date out of range", FeedState{URL: "u"}, []feed.Item{item("g", "", "", time.Date(20000, 1, 1, 0, 0, 0, 0, time.UTC))}, t0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := db.SaveFeed(ctx, tc.st, tc.items, tc.seen)
+			if err == nil {
+				t.Fatal("SaveFeed succeeded")
+			}
+			if !strings.HasPrefix(err.Error(), "store: save feed") {
+				t.Errorf("error %q does not say what was being done", err)
+			}
+			if feeds, _ := db.Feeds(ctx); len(feeds) != 0 {
+				t.Errorf("a rejected save left feeds: %+v", feeds)
+			}
+		})
+	}
+}
+
+func TestClustersRoundTrip(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	var items []feed.Item
+	for i := range 6 {
+		items = append(items, item(fmt.Sprint(i), "", fmt.Sprint("item ", i), t0))
+	}
+	mustSave(t, db, FeedState{URL: "https://a/feed"}, items, t0)
+	stored, _ := db.Items(ctx)
+	id := func(i int) int64 { return stored[i].ID }
+
+	if cs, err := db.Clusters(ctx); err != nil || len(cs) != 0 {
+		t.Fatalf("Clusters of a new store = %+v, %v", cs, err)
+	}
+	first := []Cluster{
+		{ID: "z-last", Published: t0, Updated: t0.Add(time.Second), Members: []int64{id(5), id(0), id(3)}},
+		{ID: "a-first", Published: t0.Add(-time.Hour), Updated: t0, Members: []int64{id(1)}},
+		{ID: "m-undated", Members: []int64{id(4), id(2)}},
+		{ID: "n-empty", Published: t0},
+	}
+	if err := db.ReplaceClusters(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Clusters(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Cluster{first[1], first[2], first[3], first[0]} // by ID
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Clusters\n got %+v\nwant %+v", got, want)
+	}
+
+	// Replacing drops what is not in the new set.
+	second := []Cluster{{ID: "a-first", Published: t0.Add(-time.Hour), Updated: t0.Add(time.Hour), Members: []int64{id(1), id(5)}}}
+	if err := db.ReplaceClusters(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.Clusters(ctx); !reflect.DeepEqual(got, second) {
+		t.Errorf("after replace\n got %+v\nwant %+v", got, second)
+	}
+
+	// A failing replacement changes nothing.
+	for _, bad := range [][]Cluster{
+		{{ID: "x", Members: []int64{id(0)}}, {ID: "y", Members: []int64{id(0)}}}, // item in two clusters
+		{{ID: "x", Members: []int64{999999}}},                                    // no such item
+		{{ID: "x"}, {ID: "x"}},                                                   // duplicate id
+		{{ID: ""}},
+	} {
+		if err := db.ReplaceClusters(ctx, bad); err == nil {
+			t.Errorf("ReplaceClusters(%+v) succeeded", bad)
+		} else if !strings.HasPrefix(err.Error(), "store: replace clusters") {
+			t.Errorf("error %q does not say what was being done", err)
+		}
+		if got, _ := db.Clusters(ctx); !reflect.DeepEqual(got, second) {
+			t.Errorf("a failed replace changed the clusters to %+v", got)
+		}
+	}
+
+	if err := db.ReplaceClusters(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.Clusters(ctx); len(got) != 0 {
+		t.Errorf("after replacing with none: %+v", got)
+	}
+}
+
+func TestPrune(t *testing.T) {
+	ctx := context.Background()
+	day := 24 * time.Hour
+	// Items by date (Published, else FirstSeen), oldest first:
+	//   p0: published t0-10d   p1: unpublished, first seen t0-5d
+	//   p2: published t0-3d    p3: published t0-1d (first seen t0-5d)
+	//   p4: unpublished, first seen t0
+	type seed struct {
+		guid      string
+		published time.Time
+		seen      time.Time
+	}
+	seeds := []seed{
+		{"p3", t0.Add(-1 * day), t0.Add(-5 * day)},
+		{"p0", t0.Add(-10 * day), t0.Add(-5 * day)},
+		{"p1", time.Time{}, t0.Add(-5 * day)},
+		{"p4", time.Time{}, t0},
+		{"p2", t0.Add(-3 * day), t0},
+	}
+	for _, tc := range []struct {
+		name     string
+		before   time.Time
+		maxItems int
+		left     []string
+	}{
+		{"nothing", time.Time{}, 0, []string{"p0", "p1", "p2", "p3", "p4"}},
+		{"by age uses published", t0.Add(-2 * day), 0, []string{"p3", "p4"}},
+		{"by age falls back to first seen", t0.Add(-4 * day), 0, []string{"p2", "p3", "p4"}},
+		{"by count keeps the newest", time.Time{}, 2, []string{"p3", "p4"}},
+		{"count above size", time.Time{}, 10, []string{"p0", "p1", "p2", "p3", "p4"}},
+		{"both", t0.Add(-6 * day), 3, []string{"p2", "p3", "p4"}},
+		{"all", t0.Add(day), 0, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openTest(t)
+			for _, s := range seeds {
+				mustSave(t, db, FeedState{URL: "https://a/feed"}, []feed.Item{item(s.guid, "", s.guid, s.published)}, s.seen)
+			}
+			items, _ := db.Items(ctx)
+			ids := map[string]int64{}
+			for _, it := range items {
+				ids[it.GUID] = it.ID
+			}
+			// One cluster holding everything, one of p0 alone, one of p4 alone.
+			if err := db.ReplaceClusters(ctx, []Cluster{
+				{ID: "all", Members: []int64{ids["p1"], ids["p2"], ids["p3"]}},
+				{ID: "old", Members: []int64{ids["p0"]}},
+				{ID: "new", Members: []int64{ids["p4"]}},
+			}); err != nil {
+				t.Fatal(err)
+			}
+
+			n, err := db.Prune(ctx, tc.before, tc.maxItems)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := len(seeds) - len(tc.left); n != want {
+				t.Errorf("Prune returned %d, want %d", n, want)
+			}
+			items, _ = db.Items(ctx)
+			var left []string
+			keep := map[int64]bool{}
+			for _, it := range items {
+				left = append(left, it.GUID)
+				keep[it.ID] = true
+			}
+			sort.Strings(left) // Items is in ID order, not date order
+			if !reflect.DeepEqual(left, tc.left) {
+				t.Errorf("items left %q, want %q", left, tc.left)
+			}
+			// Memberships of deleted items are gone, the others are
+			// in order; clusters with no member left are gone.
+			clusters, _ := db.Clusters(ctx)
+			var wantClusters []Cluster
+			for _, c := range []Cluster{
+				{ID: "all", Members: []int64{ids["p1"], ids["p2"], ids["p3"]}},
+				{ID: "new", Members: []int64{ids["p4"]}},
+				{ID: "old", Members: []int64{ids["p0"]}},
+			} {
+				var m []int64
+				for _, id := range c.Members {
+					if keep[id] {
+						m = append(m, id)
+					}
+				}
+				if m != nil {
+					wantClusters = append(wantClusters, Cluster{ID: c.ID, Members: m})
+				}
+			}
+			if !reflect.DeepEqual(clusters, wantClusters) {
+				t.Errorf("clusters after prune\n got %+v\nwant %+v", clusters, wantClusters)
+			}
+			var orphans int
+			db.r.QueryRow("SELECT COUNT(*) FROM cluster_members WHERE item_id NOT IN (SELECT id FROM items)").Scan(&orphans)
+			if orphans != 0 {
+				t.Errorf("%d memberships of deleted items remain", orphans)
+			}
+		})
+	}
+}
+
+func TestPrunedIDsAreNotReused(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	mustSave(t, db, FeedState{URL: "f"}, []feed.Item{item("old", "", "", t0.Add(-time.Hour)), item("newest", "", "", t0)}, t0)
+	items, _ := db.Items(ctx)
+	maxID := items[1].ID
+	if _, err := db.Prune(ctx, t0.Add(time.Minute), 0); err != nil {
+		t.Fatal(err)
+	}
+	mustSave(t, db, FeedState{URL: "f"}, []feed.Item{item("later", "", "", t0)}, t0)
+	items, _ = db.Items(ctx)
+	if len(items) != 1 || items[0].ID <= maxID {
+		t.Errorf("after pruning id %d the next item got %+v", maxID, items)
+	}
+}
+
+func TestRuns(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	if _, ok, err := db.LastRun(ctx); ok || err != nil {
+		t.Fatalf("LastRun of a new store = %v, %v", ok, err)
+	}
+	if _, ok, err := db.LastSuccessfulRun(ctx); ok || err != nil {
+		t.Fatalf("LastSuccessfulRun of a new store = %v, %v", ok, err)
+	}
+	good := Run{Started: t0, Finished: t0.Add(time.Second), OK: true, FeedsOK: 3, FeedsFailed: 1, Items: 40, Entries: 30}
+	bad := Run{Started: t0.Add(time.Hour), Finished: t0.Add(time.Hour + time.Second), Error: "2 feeds failed", FeedsFailed: 2}
+	unfinished := Run{Started: t0.Add(2 * time.Hour), Error: "interrupted"}
+	for _, tc := range []struct {
+		record         Run
+		last, lastGood Run
+		haveGood       bool
+	}{
+		{bad, bad, Run{}, false},
+		{good, good, good, true},
+		{bad, bad, good, true},
+		{unfinished, unfinished, good, true},
+	} {
+		if err := db.RecordRun(ctx, tc.record); err != nil {
+			t.Fatal(err)
+		}
+		last, ok, err := db.LastRun(ctx)
+		if err != nil || !ok || !reflect.DeepEqual(last, tc.last) {
+			t.Errorf("LastRun = %+v, %v, %v; want %+v", last, ok, err, tc.last)
+		}
+		lastGood, ok, err := db.LastSuccessfulRun(ctx)
+		if err != nil || ok != tc.haveGood || !reflect.DeepEqual(lastGood, tc.lastGood) {
+			t.Errorf("LastSuccessfulRun = %+v, %v, %v; want %+v, %v", lastGood, ok, err, tc.lastGood, tc.haveGood)
+		}
+	}
+}
+
+func TestRunLogIsTrimmed(t *testing.T) {
+	db := openTest(t)
+	db.keepRuns = 20
+	ctx := context.Background()
+	good := Run{Started: t0, OK: true, Entries: 7}
+	if err := db.RecordRun(ctx, good); err != nil {
+		t.Fatal(err)
+	}
+	for i := range db.keepRuns + 5 {
+		if err := db.RecordRun(ctx, Run{Started: t0.Add(time.Duration(i+1) * time.Minute), Error: "down"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	db.r.QueryRow("SELECT COUNT(*) FROM runs").Scan(&n)
+	if n != db.keepRuns+1 {
+		t.Errorf("%d runs kept, want %d", n, db.keepRuns+1)
+	}
+	if got, ok, _ := db.LastSuccessfulRun(ctx); !ok || !reflect.DeepEqual(got, good) {
+		t.Errorf("the last successful run was trimmed: %+v, %v", got, ok)
+	}
+}
+
+func TestContextCancelled(t *testing.T) {
+	db := openTest(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := db.SaveFeed(ctx, FeedState{URL: "u"}, nil, t0)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("SaveFeed with a cancelled context: %v", err)
+	}
+	if _, err := db.Items(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Items with a cancelled context: %v", err)
+	}
+}
+
+// An old item that its feed still lists survives pruning by age; once a
+// successful read no longer lists it, it goes.
+func TestPruneSparesListedItems(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	day := 24 * time.Hour
+	ok := FeedState{URL: "https://a/feed", LastStatus: StatusOK}
+	old1, old2 := item("old1", "", "old1", t0.Add(-100*day)), item("old2", "", "old2", t0.Add(-100*day))
+	mustSave(t, db, ok, []feed.Item{old1, old2}, t0.Add(-day))
+	// A not-modified fetch lists nothing new and forgets nothing.
+	mustSave(t, db, FeedState{URL: ok.URL, LastStatus: StatusNotModified}, nil, t0)
+	if n, err := db.Prune(ctx, t0.Add(-30*day), 0); err != nil || n != 0 {
+		t.Fatalf("pruned %d (%v) items the feed still lists", n, err)
+	}
+	mustSave(t, db, ok, []feed.Item{old2}, t0)
+	if n, err := db.Prune(ctx, t0.Add(-30*day), 0); err != nil || n != 1 {
+		t.Fatalf("pruned %d (%v), want old1 only", n, err)
+	}
+	items, _ := db.Items(ctx)
+	if len(items) != 1 || items[0].GUID != "old2" {
+		t.Errorf("left %+v", items)
+	}
+}
