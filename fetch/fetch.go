@@ -182,22 +182,44 @@ func withDeadline(err error) error {
 // outcomes are in the order of reqs.
 func (f *Fetcher) FetchAll(ctx context.Context, reqs []Request) []Outcome {
 	out := make([]Outcome, len(reqs))
-	var wg sync.WaitGroup
-	for i, r := range reqs {
-		out[i].Request = r
-		select {
-		case f.slots <- struct{}{}:
-		case <-ctx.Done():
-			out[i].Err = fmt.Errorf("fetch %s: %w", r.URL, ctx.Err())
-			continue
-		}
-		wg.Go(func() {
-			defer func() { <-f.slots }()
-			out[i].Result, out[i].Err = f.Fetch(ctx, r)
-		})
-	}
-	wg.Wait()
+	f.Each(ctx, reqs, func(i int, o Outcome) { out[i] = o })
 	return out
+}
+
+// Each fetches every request like FetchAll, but hands each outcome to fn as
+// soon as it is in, so that a caller can store one feed while others are
+// still coming. fn is called from one goroutine at a time (the caller's),
+// with the index of the request; Each returns when every request has had
+// its call.
+func (f *Fetcher) Each(ctx context.Context, reqs []Request, fn func(i int, o Outcome)) {
+	type done struct {
+		i int
+		o Outcome
+	}
+	results := make(chan done)
+	go func() {
+		var wg sync.WaitGroup
+		for i, r := range reqs {
+			select {
+			case f.slots <- struct{}{}:
+			case <-ctx.Done():
+				wg.Go(func() {
+					results <- done{i, Outcome{Request: r, Err: fmt.Errorf("fetch %s: %w", r.URL, ctx.Err())}}
+				})
+				continue
+			}
+			wg.Go(func() {
+				res, err := f.Fetch(ctx, r)
+				<-f.slots
+				results <- done{i, Outcome{Request: r, Result: res, Err: err}}
+			})
+		}
+		wg.Wait()
+		close(results)
+	}()
+	for d := range results {
+		fn(d.i, d.o)
+	}
 }
 
 func (f *Fetcher) fetch(ctx context.Context, req Request) (*Result, error) {

@@ -515,3 +515,43 @@ func TestFetchAllCancelled(t *testing.T) {
 		}
 	}
 }
+
+// Each hands over outcomes as they arrive: the fast feeds' outcomes come
+// while a slow one is still being fetched (the slow one is released only
+// by those callbacks, and would time out otherwise).
+func TestEachDeliversAsCompleted(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		fmt.Fprint(w, "ok "+r.URL.Path)
+	}))
+	defer srv.Close()
+	f := New(Options{Timeout: 5 * time.Second, Concurrency: 4})
+	reqs := []Request{{URL: srv.URL + "/slow"}, {URL: srv.URL + "/a"}, {URL: srv.URL + "/b"}}
+	var order []int
+	fast := 0
+	f.Each(context.Background(), reqs, func(i int, o Outcome) {
+		order = append(order, i)
+		if o.Err != nil {
+			t.Errorf("request %d: %v", i, o.Err)
+			return
+		}
+		if got := string(o.Result.Body); got != "ok "+strings.TrimPrefix(reqs[i].URL, srv.URL) {
+			t.Errorf("request %d got %q", i, got)
+		}
+		if i != 0 {
+			if fast++; fast == 2 {
+				close(release)
+			}
+		}
+	})
+	if len(order) != 3 || order[2] != 0 {
+		t.Errorf("order %v: want the slow request last", order)
+	}
+}

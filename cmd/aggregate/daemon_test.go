@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -379,6 +380,73 @@ func TestNewsboatSeesEachStoryOnce(t *testing.T) {
 		waitRun(t, runs)
 		if n := reload(); n != 5 {
 			t.Errorf("tick %d: newsboat sees %d stories, want 5", tick, n)
+		}
+	}
+}
+
+// A tick that comes while a run is still going is skipped, not stacked.
+func TestDaemonSkipsTickWhileRunning(t *testing.T) {
+	var requests atomic.Int32
+	asked := make(chan struct{}, 8)
+	release := make(chan struct{})
+	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		asked <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		w.Write(readSeed(t, "southfront.xml"))
+	}))
+	t.Cleanup(src.Close)
+	dir := t.TempDir()
+	cfg := writeDaemonConfig(t, dir, "@every 1m", src.URL+"/sf.xml")
+	_, clk, runs, stop := startDaemon(t, cfg)
+	<-asked // the first run is now blocked on the feed
+	for range 3 {
+		<-clk.Waiting()
+		clk.Advance(time.Minute)
+	}
+	<-clk.Waiting() // the loop waits for the fourth tick: the three were handled
+	close(release)
+	if st := waitRun(t, runs); st.Entries != 4 {
+		t.Errorf("first run: %d entries", st.Entries)
+	}
+	// Stopping waits for every run the daemon started.
+	if err := stop(); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("%d fetches, want 1: ticks during the first run were stacked", n)
+	}
+	if len(runs) != 0 {
+		t.Errorf("%d more runs after the first", len(runs))
+	}
+}
+
+// A panic inside a run is an error of that run, not the end of the daemon.
+func TestSafeRunRecoversPanic(t *testing.T) {
+	p := &pipeline{} // no store, no config: the run panics at once
+	if _, err := safeRun(context.Background(), p); err == nil || !strings.Contains(err.Error(), "panicked") {
+		t.Errorf("err = %v, want a recovered panic", err)
+	}
+}
+
+func TestStatusCommand(t *testing.T) {
+	srv := serveSeeds(t)
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, srv.URL+"/southfront.xml", srv.URL+"/missing.xml")
+	if out, err := run(t, "--once", "--config", cfg); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	out, err := run(t, "status", "--config", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"FEED", srv.URL + "/southfront.xml", "South Front", "ok", srv.URL + "/missing.xml", "error", "404", "last run", "feeds ok 1, failed 1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
 		}
 	}
 }

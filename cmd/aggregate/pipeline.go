@@ -157,49 +157,64 @@ func (p *pipeline) fetchAll(ctx context.Context, now time.Time, st *stats) error
 		}
 	}
 	p.log.Info("fetching feeds", "feeds", len(reqs))
-	for i, out := range p.fetcher.FetchAll(ctx, reqs) {
-		s := states[i]
-		s.LastFetch = now
-		var items []feed.Item
-		err := out.Err
-		if err == nil && out.Result.NotModified {
-			s.LastStatus, s.LastError, s.Failures = store.StatusNotModified, "", 0
-			st.NotModified++
-		} else if err == nil {
-			var parsed *feed.Feed
-			parsed, err = p.parser.Parse(s.URL, out.Result.Body)
-			if err == nil {
-				items = parsed.Items
-				s.Title = parsed.Title
-				s.ETag, s.LastModified = out.Result.Validators.ETag, out.Result.Validators.LastModified
-				s.LastStatus, s.LastError, s.Failures = store.StatusOK, "", 0
-				p.log.Debug("feed read", "feed", s.URL, "title", parsed.Title, "items", len(items))
-			}
+	var saveErr error
+	done := 0
+	p.fetcher.Each(ctx, reqs, func(i int, out fetch.Outcome) {
+		done++
+		if saveErr != nil {
+			return
 		}
-		if err != nil {
-			if errors.Is(err, context.Canceled) {
-				return fmt.Errorf("run interrupted: %w", err)
-			}
-			s.LastStatus, s.LastError = store.StatusError, err.Error()
-			s.Failures++
-			st.FeedsFailed++
-			st.Failed[s.URL] = err.Error()
-		} else {
-			st.FeedsOK++
+		saveErr = p.store(ctx, states[i], out, now, st)
+		if len(reqs) >= 20 && done%(len(reqs)/10) == 0 {
+			p.log.Info("progress", "feeds_done", done, "of", len(reqs), "failed", st.FeedsFailed)
 		}
-		if s.Name != "" {
-			for j := range items {
-				items[j].FeedTitle = s.Name
-			}
+	})
+	return saveErr
+}
+
+// store records one feed's fetch in the store, in one transaction: its new
+// state, and its items when it was read.
+func (p *pipeline) store(ctx context.Context, s store.FeedState, out fetch.Outcome, now time.Time, st *stats) error {
+	s.LastFetch = now
+	var items []feed.Item
+	err := out.Err
+	if err == nil && out.Result.NotModified {
+		s.LastStatus, s.LastError, s.Failures = store.StatusNotModified, "", 0
+		st.NotModified++
+	} else if err == nil {
+		var parsed *feed.Feed
+		parsed, err = p.parser.Parse(s.URL, out.Result.Body)
+		if err == nil {
+			items = parsed.Items
+			s.Title = parsed.Title
+			s.ETag, s.LastModified = out.Result.Validators.ETag, out.Result.Validators.LastModified
+			s.LastStatus, s.LastError, s.Failures = store.StatusOK, "", 0
+			p.log.Debug("feed read", "feed", s.URL, "title", parsed.Title, "items", len(items))
 		}
-		before := s.Items
-		if err := p.db.SaveFeed(ctx, s, items, now); err != nil {
-			return err
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("run interrupted: %w", err)
 		}
-		if len(items) > 0 {
-			if after, _, err := p.db.Feed(ctx, s.URL); err == nil && after.Items > before {
-				st.NewItems += after.Items - before
-			}
+		s.LastStatus, s.LastError = store.StatusError, err.Error()
+		s.Failures++
+		st.FeedsFailed++
+		st.Failed[s.URL] = err.Error()
+	} else {
+		st.FeedsOK++
+	}
+	if s.Name != "" {
+		for j := range items {
+			items[j].FeedTitle = s.Name
+		}
+	}
+	before := s.Items
+	if err := p.db.SaveFeed(ctx, s, items, now); err != nil {
+		return err
+	}
+	if len(items) > 0 {
+		if after, _, err := p.db.Feed(ctx, s.URL); err == nil && after.Items > before {
+			st.NewItems += after.Items - before
 		}
 	}
 	return nil
