@@ -88,21 +88,3 @@ func uniq(s []uint64) []uint64 {
 	}
 	return s[:n]
 }
-
-// intersect counts the common elements of two sorted sets.
-func intersect(a, b []uint64) int {
-	n, i, j := 0, 0, 0
-	for i < len(a) && j < len(b) {
-		switch {
-		case a[i] < b[j]:
-			i++
-		case a[i] > b[j]:
-			j++
-		default:
-			n++
-			i++
-			j++
-		}
-	}
-	return n
-}

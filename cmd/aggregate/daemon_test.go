@@ -144,14 +144,9 @@ func getJSON(t *testing.T, url string) jsonFeed {
 // publishes later joins the story a reader already has: same id, one more
 // source. Conditional GET on the served feed answers 304.
 func TestDaemonTicksMergeLaterCopies(t *testing.T) {
-	feeds := &mutableFeeds{docs: map[string][]byte{
-		"/southfront.xml":      readSeed(t, "southfront.xml"),
-		"/globalresearch.atom": []byte(emptyAtom),
-	}}
-	src := httptest.NewServer(feeds)
-	t.Cleanup(src.Close)
+	feeds, src := southFrontFirst(t)
 	dir := t.TempDir()
-	cfg := writeDaemonConfig(t, dir, "@every 10m", src.URL+"/southfront.xml", src.URL+"/globalresearch.atom")
+	cfg := writeDaemonConfig(t, dir, "@every 10m", src+"/southfront.xml", src+"/globalresearch.atom")
 	base, clk, runs, stop := startDaemon(t, cfg)
 
 	st := waitRun(t, runs)
@@ -228,16 +223,20 @@ func TestDaemonTicksMergeLaterCopies(t *testing.T) {
 
 func writeDaemonConfig(t *testing.T, dir, schedule string, feeds ...string) string {
 	t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, "title = \"daemon test\"\nlink = \"http://127.0.0.1/\"\nschedule = %q\n\n[output]\ndir = \"public\"\n\n[store]\npath = \"data/state.db\"\n\n[server]\nlisten = \"127.0.0.1:0\"\n\n", schedule)
-	for _, f := range feeds {
-		fmt.Fprintf(&b, "[[feed]]\nurl = %q\n\n", f)
-	}
-	p := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return writeConfigWith(t, dir, fmt.Sprintf("schedule = %q\n", schedule), feeds...)
+}
+
+// southFrontFirst serves South Front's feed and a Global Research feed that
+// has not republished anything yet.
+func southFrontFirst(t *testing.T) (*mutableFeeds, string) {
+	t.Helper()
+	feeds := &mutableFeeds{docs: map[string][]byte{
+		"/southfront.xml":      readSeed(t, "southfront.xml"),
+		"/globalresearch.atom": []byte(emptyAtom),
+	}}
+	src := httptest.NewServer(feeds)
+	t.Cleanup(src.Close)
+	return feeds, src.URL
 }
 
 // --once over half the sources, then over all of them, gives the same
@@ -329,14 +328,9 @@ func TestNewsboatSeesEachStoryOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal("sqlite3 is needed to read newsboat's cache")
 	}
-	feeds := &mutableFeeds{docs: map[string][]byte{
-		"/southfront.xml":      readSeed(t, "southfront.xml"),
-		"/globalresearch.atom": []byte(emptyAtom),
-	}}
-	src := httptest.NewServer(feeds)
-	t.Cleanup(src.Close)
+	feeds, src := southFrontFirst(t)
 	dir := t.TempDir()
-	cfg := writeDaemonConfig(t, dir, "@every 10m", src.URL+"/southfront.xml", src.URL+"/globalresearch.atom", src.URL+"/blog.json")
+	cfg := writeDaemonConfig(t, dir, "@every 10m", src+"/southfront.xml", src+"/globalresearch.atom", src+"/blog.json")
 	feeds.set("/blog.json", readSeed(t, "blog.json"))
 	base, clk, runs, _ := startDaemon(t, cfg)
 	waitRun(t, runs)

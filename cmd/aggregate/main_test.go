@@ -38,11 +38,17 @@ func run(t *testing.T, args ...string) (string, error) {
 	return out.String() + errb.String(), err
 }
 
-// writeConfig writes a config whose output goes to dir/public.
+// writeConfig writes a config whose output goes to dir/public and whose
+// state goes to dir/data; extra is TOML added before the feeds.
 func writeConfig(t *testing.T, dir string, feeds ...string) string {
 	t.Helper()
+	return writeConfigWith(t, dir, "", feeds...)
+}
+
+func writeConfigWith(t *testing.T, dir, extra string, feeds ...string) string {
+	t.Helper()
 	var b strings.Builder
-	fmt.Fprintf(&b, "title = \"test\"\nlink = \"http://127.0.0.1/\"\n\n[output]\ndir = \"public\"\nmax_items = 5000\n\n[store]\npath = \"data/state.db\"\n\n")
+	fmt.Fprintf(&b, "title = \"test\"\nlink = \"http://127.0.0.1/\"\n%s\n[output]\ndir = \"public\"\nmax_items = 5000\n\n[store]\npath = \"data/state.db\"\n\n[server]\nlisten = \"127.0.0.1:0\"\n\n", extra)
 	for _, f := range feeds {
 		fmt.Fprintf(&b, "[[feed]]\nurl = %q\n\n", f)
 	}
