@@ -17,6 +17,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/aggregate-dev/aggregate/clock"
@@ -84,37 +85,106 @@ func (m *Main) Close() error {
 const usage = `aggregate: follow many feeds, read each story once.
 
 Usage:
-  aggregate [--config FILE]          run now and then on the schedule, serving the merged feed over HTTP
-  aggregate --once [--config FILE]   fetch every feed, merge copies, write the merged feed, exit
-  aggregate status [--config FILE]   show each feed's last fetch, status, error and stored items
-  aggregate --version                print the version
+  aggregate [flags]                  run now and then on the schedule, serving the merged feed over HTTP
+  aggregate --once [flags]           fetch every feed, merge copies, write the merged feed, exit
+  aggregate COMMAND [flags] [args]   see the commands below; aggregate help COMMAND tells more
 
-Flags:
+Commands:
 `
 
-const examples = `
+// command is one subcommand: aggregate NAME [flags] [args].
+type command struct {
+	name    string
+	args    string // what follows the flags, for the usage line
+	summary string
+	example string
+	// flags registers the command's own flags; the common ones (--config,
+	// -v) are always there.
+	flags func(fs *flag.FlagSet)
+	// run does the command. env holds the loaded config and the open store.
+	run func(ctx context.Context, m *Main, e *env, args []string) error
+	// noStore commands get a config but no store.
+	noStore bool
+}
+
+// env is what a command runs with.
+type env struct {
+	cfg        *config.Config
+	configPath string
+	log        *slog.Logger
+}
+
+// commands lists the subcommands, in the order help shows them.
+func commands() []command {
+	return []command{
+		statusCommand(),
+	}
+}
+
+func findCommand(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+func (m *Main) printUsage(fs *flag.FlagSet) {
+	w := fs.Output()
+	fmt.Fprint(w, usage)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-28s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
+	}
+	fmt.Fprintf(w, "  %-28s %s\n", "help [COMMAND]", "this text, or a command's flags and an example")
+	fmt.Fprint(w, "\nFlags:\n")
+	fs.PrintDefaults()
+	fmt.Fprint(w, `
 Examples:
   aggregate --once                             one run on ./config.toml; output in public/
   aggregate --config /etc/aggregate.toml       the daemon; open http://127.0.0.1:8080/
   aggregate status                             how each feed fared last time
-`
+`)
+}
+
+func (m *Main) printCommandUsage(c command, fs *flag.FlagSet) {
+	w := fs.Output()
+	fmt.Fprintf(w, "Usage: aggregate %s [flags] %s\n\n%s\n\nFlags:\n", c.name, c.args, c.summary)
+	fs.PrintDefaults()
+	if c.example != "" {
+		fmt.Fprintf(w, "\nExample:\n  %s\n", c.example)
+	}
+}
 
 // Run parses args and does what they say.
 func (m *Main) Run(ctx context.Context, args []string) error {
-	cmd := ""
-	if len(args) > 0 && args[0] == "status" {
-		cmd, args = args[0], args[1:]
+	var cmd *command
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name := args[0]
+		if name == "help" {
+			return m.help(args[1:])
+		}
+		c, ok := findCommand(name)
+		if !ok {
+			fmt.Fprintf(m.Stderr, "aggregate: unknown command %q (aggregate --help lists them)\n", name)
+			return errUsage
+		}
+		cmd, args = &c, args[1:]
 	}
 	fs := flag.NewFlagSet("aggregate", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	configPath := fs.String("config", "config.toml", "the configuration `file`")
-	once := fs.Bool("once", false, "run once: fetch, dedupe, write the output, and exit")
-	showVersion := fs.Bool("version", false, "print the version and exit")
 	verbose := fs.Bool("v", false, "log debug detail (each feed read)")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), usage)
-		fs.PrintDefaults()
-		fmt.Fprint(fs.Output(), examples)
+	var once, showVersion *bool
+	if cmd == nil {
+		once = fs.Bool("once", false, "run once: fetch, dedupe, write the output, and exit")
+		showVersion = fs.Bool("version", false, "print the version and exit")
+		fs.Usage = func() { m.printUsage(fs) }
+	} else {
+		if cmd.flags != nil {
+			cmd.flags(fs)
+		}
+		fs.Usage = func() { m.printCommandUsage(*cmd, fs) }
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -122,11 +192,11 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		}
 		return errUsage
 	}
-	if *showVersion {
+	if showVersion != nil && *showVersion {
 		fmt.Fprintln(m.Stdout, "aggregate", version)
 		return nil
 	}
-	if fs.NArg() > 0 {
+	if cmd == nil && fs.NArg() > 0 {
 		fmt.Fprintf(m.Stderr, "aggregate: unexpected argument %q\n", fs.Arg(0))
 		fs.Usage()
 		return errUsage
@@ -135,21 +205,47 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
-	cfg, err := config.Load(*configPath)
-	if err != nil {
+	e := &env{configPath: *configPath, log: slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))}
+	var err error
+	if e.cfg, err = config.Load(*configPath); err != nil {
 		return err
 	}
-	if m.db, err = store.Open(ctx, cfg.Resolve(cfg.Store.Path)); err != nil {
-		return err
+	if cmd == nil || !cmd.noStore {
+		if m.db, err = store.Open(ctx, e.cfg.Resolve(e.cfg.Store.Path)); err != nil {
+			return err
+		}
 	}
 	switch {
-	case cmd == "status":
-		return m.status(ctx, cfg)
+	case cmd != nil:
+		return cmd.run(ctx, m, e, fs.Args())
 	case *once:
-		_, err := newPipeline(cfg, m.db, log, m.Clock).run(ctx)
+		_, err := newPipeline(e.cfg, m.db, e.log, m.Clock).run(ctx)
 		return err
 	default:
-		return m.daemon(ctx, cfg, log)
+		return m.daemon(ctx, e.cfg, e.log)
 	}
+}
+
+// help prints the general usage, or one command's.
+func (m *Main) help(args []string) error {
+	fs := flag.NewFlagSet("aggregate", flag.ContinueOnError)
+	fs.SetOutput(m.Stdout)
+	fs.String("config", "config.toml", "the configuration `file`")
+	fs.Bool("v", false, "log debug detail (each feed read)")
+	if len(args) == 0 {
+		fs.Bool("once", false, "run once: fetch, dedupe, write the output, and exit")
+		fs.Bool("version", false, "print the version and exit")
+		m.printUsage(fs)
+		return nil
+	}
+	c, ok := findCommand(args[0])
+	if !ok {
+		fmt.Fprintf(m.Stderr, "aggregate: unknown command %q\n", args[0])
+		return errUsage
+	}
+	if c.flags != nil {
+		c.flags(fs)
+	}
+	m.printCommandUsage(c, fs)
+	return nil
 }

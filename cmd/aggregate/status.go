@@ -9,6 +9,20 @@ import (
 	"github.com/aggregate-dev/aggregate/config"
 )
 
+func statusCommand() command {
+	return command{
+		name:    "status",
+		summary: "show each feed's last fetch, status, failures, error and stored items, and the last run",
+		example: "aggregate status --config /etc/aggregate.toml",
+		run: func(ctx context.Context, m *Main, e *env, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("status takes no arguments, got %q", args[0])
+			}
+			return m.status(ctx, e.cfg)
+		},
+	}
+}
+
 // status prints what the store knows of each configured feed and of the
 // last run.
 func (m *Main) status(ctx context.Context, cfg *config.Config) error {
