@@ -12,6 +12,9 @@ type Feed struct {
 	Title string
 	Link  string // the site's home page, if the feed names one
 	Items []Item
+	// MinInterval is how often the feed asks to be read at most: RSS <ttl>,
+	// or sy:updatePeriod and sy:updateFrequency. Zero when it says nothing.
+	MinInterval time.Duration
 }
 
 // Item is one article as a source feed published it, normalised so that

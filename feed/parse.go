@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/mmcdole/gofeed"
+	ext "github.com/mmcdole/gofeed/extensions"
+	"github.com/mmcdole/gofeed/rss"
 )
 
 // Parser reads feed documents into Items. It is safe for concurrent use.
@@ -25,11 +28,13 @@ func (p *Parser) Parse(feedURL string, body []byte) (*Feed, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, fmt.Errorf("parse %s: empty document", feedURL)
 	}
-	gf, err := gofeed.NewParser().Parse(bytes.NewReader(body))
+	gp := gofeed.NewParser()
+	gp.KeepOriginalFeed = true // for RSS <ttl>, which the universal model drops
+	gf, err := gp.Parse(bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("parse %s: %w", feedURL, err)
 	}
-	f := &Feed{URL: feedURL, Title: PlainText(gf.Title), Link: CanonicalURL(gf.Link, feedURL)}
+	f := &Feed{URL: feedURL, Title: PlainText(gf.Title), Link: CanonicalURL(gf.Link, feedURL), MinInterval: minInterval(gf)}
 	base := f.Link
 	if base == "" || !SafeURL(base) {
 		base = feedURL
@@ -134,4 +139,35 @@ func plausible(t *time.Time) time.Time {
 		return time.Time{}
 	}
 	return t.UTC()
+}
+
+// minInterval reads how often a feed asks to be polled at most.
+func minInterval(gf *gofeed.Feed) time.Duration {
+	var d time.Duration
+	if r, ok := gf.OriginalFeed().(*rss.Feed); ok {
+		if n, err := strconv.Atoi(strings.TrimSpace(r.TTL)); err == nil && n > 0 {
+			d = time.Duration(n) * time.Minute
+		}
+	}
+	if sy := gf.Extensions["sy"]; sy != nil {
+		period := map[string]time.Duration{
+			"hourly": time.Hour, "daily": 24 * time.Hour, "weekly": 7 * 24 * time.Hour,
+			"monthly": 30 * 24 * time.Hour, "yearly": 365 * 24 * time.Hour,
+		}[strings.ToLower(strings.TrimSpace(extValue(sy, "updatePeriod")))]
+		freq := 1
+		if n, err := strconv.Atoi(strings.TrimSpace(extValue(sy, "updateFrequency"))); err == nil && n > 0 {
+			freq = n
+		}
+		if period > 0 {
+			d = max(d, period/time.Duration(freq))
+		}
+	}
+	return d
+}
+
+func extValue(m map[string][]ext.Extension, name string) string {
+	if v := m[name]; len(v) > 0 {
+		return v[0].Value
+	}
+	return ""
 }

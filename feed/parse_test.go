@@ -180,3 +180,27 @@ func TestTrimTitleAffixes(t *testing.T) {
 		t.Errorf("one title is not enough to learn a suffix: %q", single[0].Title)
 	}
 }
+
+func TestMinInterval(t *testing.T) {
+	tests := []struct {
+		name, doc string
+		want      time.Duration
+	}{
+		{"ttl", `<rss version="2.0"><channel><title>t</title><link>https://a.example/</link><ttl>90</ttl></channel></rss>`, 90 * time.Minute},
+		{"sy", `<rss version="2.0" xmlns:sy="http://purl.org/rss/1.0/modules/syndication/"><channel><title>t</title><link>https://a.example/</link>
+<sy:updatePeriod>daily</sy:updatePeriod><sy:updateFrequency>4</sy:updateFrequency></channel></rss>`, 6 * time.Hour},
+		{"larger wins", `<rss version="2.0" xmlns:sy="http://purl.org/rss/1.0/modules/syndication/"><channel><title>t</title><link>https://a.example/</link>
+<ttl>600</ttl><sy:updatePeriod>hourly</sy:updatePeriod></channel></rss>`, 10 * time.Hour},
+		{"none", `<rss version="2.0"><channel><title>t</title><link>https://a.example/</link></channel></rss>`, 0},
+		{"atom", `<feed xmlns="http://www.w3.org/2005/Atom"><title>a</title><id>urn:x</id><updated>2026-01-01T00:00:00Z</updated></feed>`, 0},
+	}
+	for _, tt := range tests {
+		f, err := NewParser().Parse("https://a.example/feed", []byte(tt.doc))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if f.MinInterval != tt.want {
+			t.Errorf("%s: MinInterval = %v, want %v", tt.name, f.MinInterval, tt.want)
+		}
+	}
+}
