@@ -219,7 +219,9 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	case cmd != nil:
 		return cmd.run(ctx, m, e, fs.Args())
 	case *once:
-		_, err := newPipeline(e.cfg, m.db, e.log, m.Clock).run(ctx)
+		p := newPipeline(e.cfg, m.db, e.log, m.Clock)
+		p.progressTo = m.Stderr
+		_, err := p.run(ctx)
 		return err
 	default:
 		return m.daemon(ctx, e.cfg, e.log)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sort"
 	"strconv"
@@ -41,6 +42,9 @@ type pipeline struct {
 	clock   clock.Clock
 	fetcher *fetch.Fetcher
 	parser  *feed.Parser
+	// progressTo receives the progress of fetching: a bar when it is a
+	// terminal, log lines otherwise.
+	progressTo io.Writer
 }
 
 func newPipeline(cfg *config.Config, db *store.DB, log *slog.Logger, clk clock.Clock) *pipeline {
@@ -54,7 +58,8 @@ func newPipeline(cfg *config.Config, db *store.DB, log *slog.Logger, clk clock.C
 			BaseDir:      cfg.Resolve("."),
 			Now:          clk.Now,
 		}),
-		parser: feed.NewParser(),
+		parser:     feed.NewParser(),
+		progressTo: io.Discard,
 	}
 }
 
@@ -157,17 +162,17 @@ func (p *pipeline) fetchAll(ctx context.Context, now time.Time, st *stats) error
 		}
 	}
 	p.log.Info("fetching feeds", "feeds", len(reqs))
+	bar := newProgress(p.progressTo, len(reqs), func(done, total, failed int) {
+		p.log.Info("progress", "feeds_done", done, "of", total, "failed", failed)
+	})
 	var saveErr error
 	done := 0
 	p.fetcher.Each(ctx, reqs, func(i int, out fetch.Outcome) {
 		done++
-		if saveErr != nil {
-			return
+		if saveErr == nil {
+			saveErr = p.store(ctx, states[i], out, now, st)
 		}
-		saveErr = p.store(ctx, states[i], out, now, st)
-		if len(reqs) >= 20 && done%(len(reqs)/10) == 0 {
-			p.log.Info("progress", "feeds_done", done, "of", len(reqs), "failed", st.FeedsFailed)
-		}
+		bar.update(done, st.FeedsFailed)
 	})
 	return saveErr
 }
