@@ -22,7 +22,8 @@ const outExcerptRunes = 300
 
 // WriteHTML writes a self-contained HTML page listing the merged stories:
 // each with its title (linked to the representative copy), date, source
-// feed, a short excerpt and the other copies under "Also published by".
+// feed, a short excerpt and the other copies under "Also published by"
+// (each linked, with its date, and its own title when it was retitled).
 //
 // The page loads nothing: no script, no external style, font or image (a
 // Content-Security-Policy says so too); its CSS is inline, responsive and
@@ -56,8 +57,16 @@ func WriteHTML(w io.Writer, m Meta, entries []Entry) error {
 			DateText: outDisplayTime(e.date),
 			Excerpt:  outExcerpt(e.summary, outExcerptRunes),
 		}
+		if s.Excerpt == "" {
+			// No summary (a body of short paragraphs only): the body's
+			// own words, as text.
+			s.Excerpt = outExcerpt(TextFromHTML(entries[i].HTML), outExcerptRunes)
+		}
 		if rep := e.rep(); rep != nil {
 			s.FeedTitle = outFirst(rep.feedTitle, outHost(rep.feedURL), outHost(rep.url))
+		}
+		if outSameText(s.Author, s.FeedTitle) {
+			s.Author = "" // a feed that signs every item with its own name
 		}
 		seen := map[string]bool{}
 		if e.link != "" {
@@ -68,11 +77,23 @@ func WriteHTML(w io.Writer, m Meta, entries []Entry) error {
 				continue
 			}
 			seen[src.url] = src.url != ""
-			s.Also = append(s.Also, outCopy{
+			c := outCopy{
 				URL:       src.url,
 				FeedTitle: outFirst(src.feedTitle, outHost(src.url), outHost(src.feedURL), "unknown feed"),
-				Title:     src.title,
-			})
+			}
+			// The copy's own title only when it differs from the story's:
+			// a retitled copy ("Video: ...") is worth seeing, a repeat is not.
+			if !outSameText(src.title, e.title) {
+				c.Title = src.title
+			}
+			if !src.published.IsZero() {
+				c.DateISO, c.DateText = src.published.Format(time.RFC3339), outDisplayDate(src.published)
+			}
+			s.Also = append(s.Also, c)
+		}
+		p.Copies += len(s.Also)
+		if len(e.sources) > 0 {
+			p.Copies++
 		}
 		p.Stories[i] = s
 	}
@@ -91,6 +112,7 @@ type outPage struct {
 	RSS, Atom, JSON          string
 	UpdatedISO, UpdatedText  string
 	Stories                  []outStory
+	Copies                   int // every copy linked on the page, representatives included
 }
 
 type outStory struct {
@@ -102,11 +124,22 @@ type outStory struct {
 }
 
 type outCopy struct {
-	URL, FeedTitle, Title string // URL is "" when the copy's URL is not http(s)
+	URL, FeedTitle, Title string // URL is "" when the copy's URL is not http(s); Title "" when it is the story's
+	DateISO, DateText     string // "" when the copy has no date
 }
 
 func outDisplayTime(t time.Time) string {
 	return t.UTC().Format("2 Jan 2006, 15:04 UTC")
+}
+
+func outDisplayDate(t time.Time) string {
+	return t.UTC().Format("2 Jan 2006")
+}
+
+// outSameText reports whether a and b read the same, case and spacing
+// aside.
+func outSameText(a, b string) bool {
+	return strings.EqualFold(strings.Join(strings.Fields(a), " "), strings.Join(strings.Fields(b), " "))
 }
 
 // outHost returns the host of a URL, or "".

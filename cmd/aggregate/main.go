@@ -105,6 +105,9 @@ type command struct {
 	run func(ctx context.Context, m *Main, e *env, args []string) error
 	// noStore commands get a config but no store.
 	noStore bool
+	// editsConfig commands change the feed list, so a config with no
+	// [[feed]] yet, or no file at all, is where they start.
+	editsConfig bool
 }
 
 // env is what a command runs with.
@@ -118,6 +121,9 @@ type env struct {
 func commands() []command {
 	return []command{
 		statusCommand(),
+		feedsCommand(),
+		importOPMLCommand(),
+		exportOPMLCommand(),
 	}
 }
 
@@ -186,18 +192,29 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		}
 		fs.Usage = func() { m.printCommandUsage(*cmd, fs) }
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	// Flags may come after a command's arguments too ("feeds add URL
+	// --name N"): parse, set the first argument aside, parse the rest.
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return errUsage
 		}
-		return errUsage
+		if fs.NArg() == 0 || cmd == nil {
+			rest = append(rest, fs.Args()...)
+			break
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
 	if showVersion != nil && *showVersion {
 		fmt.Fprintln(m.Stdout, "aggregate", version)
 		return nil
 	}
-	if cmd == nil && fs.NArg() > 0 {
-		fmt.Fprintf(m.Stderr, "aggregate: unexpected argument %q\n", fs.Arg(0))
+	if cmd == nil && len(rest) > 0 {
+		fmt.Fprintf(m.Stderr, "aggregate: unexpected argument %q\n", rest[0])
 		fs.Usage()
 		return errUsage
 	}
@@ -207,7 +224,11 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	}
 	e := &env{configPath: *configPath, log: slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))}
 	var err error
-	if e.cfg, err = config.Load(*configPath); err != nil {
+	load := config.Load
+	if cmd != nil && cmd.editsConfig {
+		load = config.LoadForEdit
+	}
+	if e.cfg, err = load(*configPath); err != nil {
 		return err
 	}
 	if cmd == nil || !cmd.noStore {
@@ -217,7 +238,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	}
 	switch {
 	case cmd != nil:
-		return cmd.run(ctx, m, e, fs.Args())
+		return cmd.run(ctx, m, e, rest)
 	case *once:
 		p := newPipeline(e.cfg, m.db, e.log, m.Clock)
 		p.progressTo = m.Stderr
