@@ -59,10 +59,16 @@ type Server struct {
 
 // Fetch bounds the fetching of source feeds.
 type Fetch struct {
-	Timeout     Duration `toml:"timeout"`
-	MaxBodyMB   int      `toml:"max_body_mb"`
-	Concurrency int      `toml:"concurrency"`
-	UserAgent   string   `toml:"user_agent"`
+	Timeout        Duration `toml:"timeout"`
+	ConnectTimeout Duration `toml:"connect_timeout"`
+	MaxBodyMB      int      `toml:"max_body_mb"`
+	MaxItems       int      `toml:"max_items"` // taken from one feed, newest first as the feed lists them
+	Concurrency    int      `toml:"concurrency"`
+	PerHost        int      `toml:"per_host"`
+	HostInterval   Duration `toml:"host_interval"`
+	BackoffBase    Duration `toml:"backoff_base"`
+	BackoffMax     Duration `toml:"backoff_max"`
+	UserAgent      string   `toml:"user_agent"`
 }
 
 // Feed is one source.
@@ -107,8 +113,10 @@ func Default() Config {
 		Output:      Output{Dir: "public", MaxItems: 500},
 		Store:       Store{Path: "data/aggregate.db", Keep: Duration{30 * 24 * time.Hour}, MaxItems: 100000},
 		Server:      Server{Listen: "127.0.0.1:8080"},
-		Fetch:       Fetch{Timeout: Duration{30 * time.Second}, MaxBodyMB: 10, Concurrency: 16},
-		Dedupe:      dedupe.DefaultOptions(),
+		Fetch: Fetch{Timeout: Duration{30 * time.Second}, ConnectTimeout: Duration{10 * time.Second},
+			MaxBodyMB: 10, MaxItems: 200, Concurrency: 16, PerHost: 2,
+			BackoffBase: Duration{time.Minute}, BackoffMax: Duration{24 * time.Hour}},
+		Dedupe: dedupe.DefaultOptions(),
 	}
 }
 
@@ -234,6 +242,21 @@ func (c *Config) validate() error {
 	}
 	if c.Fetch.Concurrency < 1 {
 		return bad("fetch.concurrency", "must be at least 1")
+	}
+	if c.Fetch.ConnectTimeout.Duration <= 0 {
+		return bad("fetch.connect_timeout", "must be positive")
+	}
+	if c.Fetch.MaxItems < 1 {
+		return bad("fetch.max_items", "must be at least 1")
+	}
+	if c.Fetch.PerHost < 1 {
+		return bad("fetch.per_host", "must be at least 1")
+	}
+	if c.Fetch.HostInterval.Duration < 0 {
+		return bad("fetch.host_interval", "must not be negative")
+	}
+	if c.Fetch.BackoffBase.Duration <= 0 || c.Fetch.BackoffMax.Duration < c.Fetch.BackoffBase.Duration {
+		return bad("fetch.backoff_base", "must be positive and at most fetch.backoff_max")
 	}
 	if err := c.Dedupe.Validate(); err != nil {
 		key, msg, _ := strings.Cut(err.Error(), " = ")

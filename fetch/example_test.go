@@ -23,7 +23,9 @@ func ExampleFetcher_Fetch() {
 	defer srv.Close()
 
 	ctx := context.Background()
-	f := fetch.New(fetch.Options{})
+	// HostInterval -1: no spacing between the two requests to the
+	// test server (by default they would start 500ms apart).
+	f := fetch.New(fetch.Options{HostInterval: -1})
 	res, err := f.Fetch(ctx, fetch.Request{URL: srv.URL + "/feed.xml"})
 	if err != nil {
 		fmt.Println(err)

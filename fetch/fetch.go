@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -18,12 +19,17 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/aggregate-dev/aggregate/clock"
 )
 
 const (
 	defaultTimeout      = 30 * time.Second
 	defaultMaxBodyBytes = 10 << 20
 	defaultConcurrency  = 8
+	defaultPerHost      = 2
+	defaultHostInterval = 500 * time.Millisecond
+	defaultConnect      = 10 * time.Second
 	maxRedirects        = 5
 
 	// Feed types first; generic XML/JSON next because many servers label
@@ -33,17 +39,38 @@ const (
 
 // Options configure a Fetcher. The zero value gives the defaults.
 type Options struct {
-	Timeout      time.Duration // whole fetch, body included; default 30s
-	MaxBodyBytes int64         // applied after decompression; default 10 MiB
-	UserAgent    string        // default "aggregate/<version> (+https://github.com/aggregate-dev/aggregate)"
-	// Concurrency bounds the fetches in flight through FetchAll, across
-	// all FetchAll calls on one Fetcher; default 8.
+	// Timeout bounds one fetch from its first byte sent to its last byte
+	// read, headers and body; default 30s. Time spent waiting for a turn
+	// (Concurrency, PerHost, HostInterval) does not count.
+	Timeout time.Duration
+	// ConnectTimeout bounds opening a TCP connection; default 10s. A
+	// server that does not answer SYNs fails fast, and the rest of Timeout
+	// is left for servers that answer slowly.
+	ConnectTimeout time.Duration
+	MaxBodyBytes   int64  // applied after decompression; default 10 MiB
+	UserAgent      string // default "aggregate/<version> (+https://github.com/aggregate-dev/aggregate)"
+	// Concurrency bounds the fetches in flight on one Fetcher, across all
+	// calls of Fetch, FetchAll and Each; default 8.
 	Concurrency int
+	// PerHost bounds the requests in flight to one host (its name, any
+	// port); default 2. Local files are not limited per host. A request
+	// counts against the host it was sent to, redirects included.
+	PerHost int
+	// HostInterval is the least time between the starts of two requests
+	// to one host; default 500ms, negative for none. It is measured on
+	// Clock, so with a clock.Fake the waiting lasts until the test moves
+	// the time.
+	HostInterval time.Duration
 	// BaseDir is what relative paths resolve against (the config file's
 	// directory); empty means the working directory.
 	BaseDir string
-	Now     func() time.Time // default time.Now
-	Logger  *slog.Logger     // nil discards
+	// Clock tells the time and does the waiting for HostInterval; default
+	// clock.Real{}.
+	Clock clock.Clock
+	// Now stamps Result.FetchedAt and measures Retry-After dates; default
+	// Clock.Now.
+	Now    func() time.Time
+	Logger *slog.Logger // nil discards
 }
 
 // Fetcher fetches feeds. It is safe for concurrent use.
@@ -55,16 +82,35 @@ type Fetcher struct {
 	baseDir   string
 	now       func() time.Time
 	log       *slog.Logger
-	slots     chan struct{} // FetchAll's concurrency bound
+	limit     *limiter
 }
 
 // New returns a Fetcher with opts, defaults filled in.
 func New(opts Options) *Fetcher {
+	clk := opts.Clock
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	perHost := opts.PerHost
+	if perHost <= 0 {
+		perHost = defaultPerHost
+	}
+	interval := opts.HostInterval
+	if interval == 0 {
+		interval = defaultHostInterval
+	}
+	connect := opts.ConnectTimeout
+	if connect <= 0 {
+		connect = defaultConnect
+	}
+	// A private transport, so settings made elsewhere on
+	// http.DefaultTransport do not leak in. No Client.Timeout: the
+	// per-fetch context carries it, and also covers local files.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext
+	tr.MaxIdleConnsPerHost = perHost
 	f := &Fetcher{
-		// A private transport, so settings made elsewhere on
-		// http.DefaultTransport do not leak in. No Client.Timeout: the
-		// per-fetch context carries it, and also covers local files.
-		client:    &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
+		client:    &http.Client{Transport: tr},
 		userAgent: cmp.Or(opts.UserAgent, defaultUserAgent()),
 		maxBody:   opts.MaxBodyBytes,
 		timeout:   opts.Timeout,
@@ -79,7 +125,7 @@ func New(opts Options) *Fetcher {
 		f.timeout = defaultTimeout
 	}
 	if f.now == nil {
-		f.now = time.Now
+		f.now = clk.Now
 	}
 	if f.log == nil {
 		f.log = slog.New(slog.DiscardHandler)
@@ -88,7 +134,7 @@ func New(opts Options) *Fetcher {
 	if n <= 0 {
 		n = defaultConcurrency
 	}
-	f.slots = make(chan struct{}, n)
+	f.limit = newLimiter(clk, n, perHost, interval)
 	return f
 }
 
@@ -148,9 +194,19 @@ type Outcome struct {
 }
 
 // Fetch gets one feed. Every error names the URL; a non-2xx status other
-// than 304 is a *StatusError, a body over the cap is ErrTooLarge, a
+// than 304 is a *StatusError, a body over the cap is ErrTooLarge, a 2xx
+// with no body is ErrEmptyBody, a body cut short is ErrTruncated, a
 // timeout wraps context.DeadlineExceeded.
+//
+// Fetch first waits for its turn under Concurrency, PerHost and
+// HostInterval, for as long as ctx allows; Timeout starts once it has it.
 func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Result, error) {
+	release, err := f.limit.acquire(ctx, hostKey(req.URL))
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", req.URL, err)
+	}
+	defer release()
+
 	start := time.Now()
 	fctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
@@ -177,9 +233,9 @@ func withDeadline(err error) error {
 	return fmt.Errorf("%w (%w)", err, context.DeadlineExceeded)
 }
 
-// FetchAll fetches every request concurrently, bounded by
-// Options.Concurrency, and never lets one failure stop the others. The
-// outcomes are in the order of reqs.
+// FetchAll fetches every request concurrently, within Options.Concurrency,
+// PerHost and HostInterval, and never lets one failure stop the others.
+// The outcomes are in the order of reqs.
 func (f *Fetcher) FetchAll(ctx context.Context, reqs []Request) []Outcome {
 	out := make([]Outcome, len(reqs))
 	f.Each(ctx, reqs, func(i int, o Outcome) { out[i] = o })
@@ -191,29 +247,24 @@ func (f *Fetcher) FetchAll(ctx context.Context, reqs []Request) []Outcome {
 // still coming. fn is called from one goroutine at a time (the caller's),
 // with the index of the request; Each returns when every request has had
 // its call.
+//
+// Every request gets its own goroutine, which waits in Fetch for its turn:
+// requests to a busy or slow host queue behind each other, never in front
+// of requests to other hosts.
 func (f *Fetcher) Each(ctx context.Context, reqs []Request, fn func(i int, o Outcome)) {
 	type done struct {
 		i int
 		o Outcome
 	}
 	results := make(chan done)
+	var wg sync.WaitGroup
+	for i, r := range reqs {
+		wg.Go(func() {
+			res, err := f.Fetch(ctx, r)
+			results <- done{i, Outcome{Request: r, Result: res, Err: err}}
+		})
+	}
 	go func() {
-		var wg sync.WaitGroup
-		for i, r := range reqs {
-			select {
-			case f.slots <- struct{}{}:
-			case <-ctx.Done():
-				wg.Go(func() {
-					results <- done{i, Outcome{Request: r, Err: fmt.Errorf("fetch %s: %w", r.URL, ctx.Err())}}
-				})
-				continue
-			}
-			wg.Go(func() {
-				res, err := f.Fetch(ctx, r)
-				<-f.slots
-				results <- done{i, Outcome{Request: r, Result: res, Err: err}}
-			})
-		}
 		wg.Wait()
 		close(results)
 	}()
@@ -268,6 +319,9 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, req Request) (*Result, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			err = fmt.Errorf("connection closed before a complete response: %w", err)
+		}
 		return nil, err
 	}
 	defer resp.Body.Close()
@@ -297,6 +351,9 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, req Request) (*Result, error) {
 	if res.Body, err = readCapped(resp.Body, resp.ContentLength, f.maxBody); err != nil {
 		return nil, fmt.Errorf("read body: %w", err)
 	}
+	if len(res.Body) == 0 {
+		return nil, ErrEmptyBody
+	}
 	return res, nil
 }
 
@@ -322,6 +379,13 @@ func newRequest(ctx context.Context, req Request, userAgent string) (*http.Reque
 // ErrTooLarge means a body went over Options.MaxBodyBytes.
 var ErrTooLarge = errors.New("body too large")
 
+// ErrEmptyBody means a successful answer carried no bytes at all.
+var ErrEmptyBody = errors.New("empty body")
+
+// ErrTruncated means the connection closed before the body was complete:
+// fewer bytes than Content-Length, or a chunked body without its end.
+var ErrTruncated = errors.New("body truncated: connection closed early")
+
 // readCapped reads at most max bytes. Asking for one byte more is enough to
 // prove a body too large, so a gzip bomb is never inflated past max+1.
 func readCapped(r io.Reader, size, max int64) ([]byte, error) {
@@ -330,6 +394,12 @@ func readCapped(r io.Reader, size, max int64) ([]byte, error) {
 		return nil, tooLarge
 	}
 	b, err := io.ReadAll(io.LimitReader(r, max+1))
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		if size >= 0 {
+			return nil, fmt.Errorf("%w after %d of %d bytes (%w)", ErrTruncated, len(b), size, err)
+		}
+		return nil, fmt.Errorf("%w after %d bytes (%w)", ErrTruncated, len(b), err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -18,11 +18,11 @@ import (
 	"time"
 )
 
-// clock is the injected "now" for every test: Retry-After dates and
+// testNow is the injected "now" for every test: Retry-After dates and
 // FetchedAt are checked against it, never against the wall clock.
-var clock = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+var testNow = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func fixedNow() time.Time { return clock }
+func fixedNow() time.Time { return testNow }
 
 const lastModified = "Sat, 01 Mar 2025 10:00:00 GMT"
 
@@ -102,7 +102,7 @@ func newFeedServer(t *testing.T) *feedServer {
 		w.WriteHeader(http.StatusTooManyRequests)
 	})
 	mux.HandleFunc("/429-date", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Retry-After", clock.Add(90*time.Second).Format(http.TimeFormat))
+		w.Header().Set("Retry-After", testNow.Add(90*time.Second).Format(http.TimeFormat))
 		w.WriteHeader(http.StatusTooManyRequests)
 	})
 	mux.HandleFunc("/chain/{n}", func(w http.ResponseWriter, r *http.Request) {
@@ -285,7 +285,7 @@ func TestFetchHTTP(t *testing.T) {
 				StatusCode:  tt.wantStatus,
 				NotModified: tt.wantNotModified,
 				Validators:  tt.wantValidators,
-				FetchedAt:   clock,
+				FetchedAt:   testNow,
 				MaxAge:      tt.wantMaxAge,
 			}
 			if tt.wantFinal != "" {
@@ -387,14 +387,14 @@ func TestParseRetryAfter(t *testing.T) {
 		{"-5", 0},
 		{"", 0},
 		{"soon", 0},
-		{clock.Add(time.Hour).Format(http.TimeFormat), time.Hour},
-		{clock.Add(time.Hour).Format(time.RFC850), time.Hour},
-		{clock.Add(-time.Hour).Format(http.TimeFormat), 0},
+		{testNow.Add(time.Hour).Format(http.TimeFormat), time.Hour},
+		{testNow.Add(time.Hour).Format(time.RFC850), time.Hour},
+		{testNow.Add(-time.Hour).Format(http.TimeFormat), 0},
 		{"99999999999999999999", 0}, // does not parse as int64, nor as a date
 		{"9999999999999", seconds(9999999999999)},
 	}
 	for _, tt := range tests {
-		if got := parseRetryAfter(tt.in, clock); got != tt.want {
+		if got := parseRetryAfter(tt.in, testNow); got != tt.want {
 			t.Errorf("parseRetryAfter(%q) = %v, want %v", tt.in, got, tt.want)
 		}
 	}
@@ -439,7 +439,7 @@ func TestFetchAllKeepsOrderAndIsolatesFailures(t *testing.T) {
 		{URL: srv.URL + "/gzip"},
 		{URL: srv.URL + "/chain/2"},
 	}
-	out := New(Options{Now: fixedNow, Concurrency: 2}).FetchAll(t.Context(), reqs)
+	out := New(Options{Now: fixedNow, Concurrency: 2, HostInterval: -1}).FetchAll(t.Context(), reqs)
 	if len(out) != len(reqs) {
 		t.Fatalf("got %d outcomes for %d requests", len(out), len(reqs))
 	}
@@ -494,7 +494,8 @@ func TestFetchAllBoundsConcurrency(t *testing.T) {
 	for i := range reqs {
 		reqs[i].URL = fmt.Sprintf("%s/feed/%d", srv.URL, i)
 	}
-	out := New(Options{Concurrency: limit, Timeout: 10 * time.Second}).FetchAll(t.Context(), reqs)
+	// One host here: let it take everything the overall bound allows.
+	out := New(Options{Concurrency: limit, PerHost: total, HostInterval: -1, Timeout: 10 * time.Second}).FetchAll(t.Context(), reqs)
 	for i, o := range out {
 		if o.Err != nil {
 			t.Errorf("outcome %d: %v", i, o.Err)
@@ -532,7 +533,7 @@ func TestEachDeliversAsCompleted(t *testing.T) {
 		fmt.Fprint(w, "ok "+r.URL.Path)
 	}))
 	defer srv.Close()
-	f := New(Options{Timeout: 5 * time.Second, Concurrency: 4})
+	f := New(Options{Timeout: 5 * time.Second, Concurrency: 4, PerHost: 4, HostInterval: -1})
 	reqs := []Request{{URL: srv.URL + "/slow"}, {URL: srv.URL + "/a"}, {URL: srv.URL + "/b"}}
 	var order []int
 	fast := 0

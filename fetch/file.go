@@ -80,6 +80,9 @@ func (f *Fetcher) fetchFile(ctx context.Context, req Request, path string) (*Res
 	if res.Body, err = readCapped(ctxReader{ctx, fh}, info.Size(), f.maxBody); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
+	if len(res.Body) == 0 {
+		return nil, fmt.Errorf("%s: %w", path, ErrEmptyBody)
+	}
 	return res, nil
 }
 

@@ -64,7 +64,7 @@ func TestFetchFile(t *testing.T) {
 				t.Fatalf("Fetch: %v", err)
 			}
 			if string(res.Body) != tt.wantBody || res.URL != tt.url || res.FinalURL != "file://"+filepath.ToSlash(feedPath) ||
-				res.NotModified || !res.FetchedAt.Equal(clock) || res.Validators.ETag == "" || res.Validators.LastModified == "" {
+				res.NotModified || !res.FetchedAt.Equal(testNow) || res.Validators.ETag == "" || res.Validators.LastModified == "" {
 				t.Errorf("Result = %+v", res)
 			}
 		})

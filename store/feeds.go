@@ -31,11 +31,25 @@ type FeedState struct {
 	LastError          string
 	Failures           int // consecutive failed fetches
 	NextFetch          time.Time
-	Items              int // how many items of this feed are stored; filled by Feed and Feeds, ignored by SaveFeed
+	NextReason         string // why NextFetch is what it is: a backoff, a Retry-After, the feed's ttl
+	// FetchURL is where the feed is fetched from when that is not URL: the
+	// target of a permanent redirect, or the feed a web page advertises.
+	FetchURL string
+	// Interval is how often the feed asked to be read at most (its ttl).
+	Interval time.Duration
+	Items    int // how many items of this feed are stored; filled by Feed and Feeds, ignored by SaveFeed
+}
+
+// Target is the URL to fetch the feed from.
+func (st FeedState) Target() string {
+	if st.FetchURL != "" {
+		return st.FetchURL
+	}
+	return st.URL
 }
 
 const feedColumns = `f.url, f.name, f.title, f.etag, f.last_modified, f.last_fetch, f.last_status,
-	f.last_error, f.failures, f.next_fetch,
+	f.last_error, f.failures, f.next_fetch, f.next_reason, f.fetch_url, f.feed_interval_ms,
 	(SELECT COUNT(*) FROM items i WHERE i.feed_url = f.url)`
 
 func scanFeed(sc interface{ Scan(...any) error }) (FeedState, error) {
@@ -43,10 +57,12 @@ func scanFeed(sc interface{ Scan(...any) error }) (FeedState, error) {
 		st                   FeedState
 		lastFetch, nextFetch sql.NullString
 	)
+	var intervalMS int64
 	if err := sc.Scan(&st.URL, &st.Name, &st.Title, &st.ETag, &st.LastModified, &lastFetch,
-		&st.LastStatus, &st.LastError, &st.Failures, &nextFetch, &st.Items); err != nil {
+		&st.LastStatus, &st.LastError, &st.Failures, &nextFetch, &st.NextReason, &st.FetchURL, &intervalMS, &st.Items); err != nil {
 		return FeedState{}, err
 	}
+	st.Interval = time.Duration(intervalMS) * time.Millisecond
 	var err error
 	if st.LastFetch, err = parseTime(lastFetch); err != nil {
 		return FeedState{}, err
@@ -163,16 +179,20 @@ func (db *DB) saveFeed(ctx context.Context, st FeedState, items []feed.Item, see
 			parsed = formatTime(seenAt)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO feeds
-			(url, name, title, etag, last_modified, last_fetch, last_status, last_error, failures, next_fetch, last_parsed)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			(url, name, title, etag, last_modified, last_fetch, last_status, last_error, failures, next_fetch, last_parsed,
+			 next_reason, fetch_url, feed_interval_ms)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (url) DO UPDATE SET
 				name = excluded.name, title = excluded.title, etag = excluded.etag,
 				last_modified = excluded.last_modified, last_fetch = excluded.last_fetch,
 				last_status = excluded.last_status, last_error = excluded.last_error,
 				failures = excluded.failures, next_fetch = excluded.next_fetch,
-				last_parsed = COALESCE(excluded.last_parsed, feeds.last_parsed)`,
+				last_parsed = COALESCE(excluded.last_parsed, feeds.last_parsed),
+				next_reason = excluded.next_reason, fetch_url = excluded.fetch_url,
+				feed_interval_ms = excluded.feed_interval_ms`,
 			st.URL, st.Name, st.Title, st.ETag, st.LastModified, formatTime(st.LastFetch),
-			st.LastStatus, st.LastError, st.Failures, formatTime(st.NextFetch), parsed); err != nil {
+			st.LastStatus, st.LastError, st.Failures, formatTime(st.NextFetch), parsed,
+			st.NextReason, st.FetchURL, st.Interval.Milliseconds()); err != nil {
 			return fmt.Errorf("upsert feed: %w", err)
 		}
 		if len(items) == 0 {

@@ -617,3 +617,22 @@ func TestPruneSparesListedItems(t *testing.T) {
 		t.Errorf("left %+v", items)
 	}
 }
+
+func TestFetchStateRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	st := FeedState{URL: "https://a/feed", LastStatus: StatusError, Failures: 3,
+		NextFetch: t0.Add(2 * time.Hour), NextReason: "retry-after 2h0m0s (status 429)",
+		FetchURL: "https://b/feed.xml", Interval: 90 * time.Minute}
+	mustSave(t, db, st, nil, t0)
+	got, ok, err := db.Feed(ctx, st.URL)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if got.NextReason != st.NextReason || got.FetchURL != st.FetchURL || got.Interval != st.Interval || !got.NextFetch.Equal(st.NextFetch) {
+		t.Errorf("got %+v", got)
+	}
+	if got.Target() != "https://b/feed.xml" || (FeedState{URL: "u"}).Target() != "u" {
+		t.Errorf("Target: %q", got.Target())
+	}
+}

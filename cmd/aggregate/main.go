@@ -181,9 +181,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	fs.SetOutput(m.Stderr)
 	configPath := fs.String("config", "config.toml", "the configuration `file`")
 	verbose := fs.Bool("v", false, "log debug detail (each feed read)")
-	var once, showVersion *bool
+	var once, force, showVersion *bool
 	if cmd == nil {
 		once = fs.Bool("once", false, "run once: fetch, dedupe, write the output, and exit")
+		force = fs.Bool("force", false, "with --once: fetch every feed now, even those waiting out a backoff or their own interval")
 		showVersion = fs.Bool("version", false, "print the version and exit")
 		fs.Usage = func() { m.printUsage(fs) }
 	} else {
@@ -212,6 +213,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	if showVersion != nil && *showVersion {
 		fmt.Fprintln(m.Stdout, "aggregate", version)
 		return nil
+	}
+	if cmd == nil && *force && !*once {
+		fmt.Fprintln(m.Stderr, "aggregate: --force goes with --once")
+		return errUsage
 	}
 	if cmd == nil && len(rest) > 0 {
 		fmt.Fprintf(m.Stderr, "aggregate: unexpected argument %q\n", rest[0])
@@ -242,6 +247,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	case *once:
 		p := newPipeline(e.cfg, m.db, e.log, m.Clock)
 		p.progressTo = m.Stderr
+		p.force = *force
 		_, err := p.run(ctx)
 		return err
 	default:
@@ -257,6 +263,7 @@ func (m *Main) help(args []string) error {
 	fs.Bool("v", false, "log debug detail (each feed read)")
 	if len(args) == 0 {
 		fs.Bool("once", false, "run once: fetch, dedupe, write the output, and exit")
+		fs.Bool("force", false, "with --once: fetch every feed now, even those waiting out a backoff or their own interval")
 		fs.Bool("version", false, "print the version and exit")
 		m.printUsage(fs)
 		return nil

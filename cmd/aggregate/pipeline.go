@@ -25,6 +25,7 @@ import (
 type stats struct {
 	FeedsOK, FeedsFailed int
 	NotModified          int
+	Waiting              int               // feeds skipped: in backoff or not due yet
 	Failed               map[string]string // feed URL -> cause
 	NewItems             int               // items first seen in this run
 	Items                int               // stored items the output was built from
@@ -41,7 +42,10 @@ type pipeline struct {
 	log     *slog.Logger
 	clock   clock.Clock
 	fetcher *fetch.Fetcher
+	policy  fetch.Policy
 	parser  *feed.Parser
+	// force fetches every feed now, whatever its backoff says.
+	force bool
 	// progressTo receives the progress of fetching: a bar when it is a
 	// terminal, log lines otherwise.
 	progressTo io.Writer
@@ -51,13 +55,22 @@ func newPipeline(cfg *config.Config, db *store.DB, log *slog.Logger, clk clock.C
 	return &pipeline{
 		cfg: cfg, db: db, log: log, clock: clk,
 		fetcher: fetch.New(fetch.Options{
-			Timeout:      cfg.Fetch.Timeout.Duration,
-			MaxBodyBytes: int64(cfg.Fetch.MaxBodyMB) << 20,
-			UserAgent:    cfg.Fetch.UserAgent,
-			Concurrency:  cfg.Fetch.Concurrency,
-			BaseDir:      cfg.Resolve("."),
-			Now:          clk.Now,
+			Timeout:        cfg.Fetch.Timeout.Duration,
+			ConnectTimeout: cfg.Fetch.ConnectTimeout.Duration,
+			MaxBodyBytes:   int64(cfg.Fetch.MaxBodyMB) << 20,
+			UserAgent:      cfg.Fetch.UserAgent,
+			Concurrency:    cfg.Fetch.Concurrency,
+			PerHost:        cfg.Fetch.PerHost,
+			HostInterval:   hostInterval(cfg.Fetch.HostInterval.Duration),
+			BaseDir:        cfg.Resolve("."),
+			// Only the time is injected: spacing between requests waits in
+			// real time, as the servers it protects live in real time.
+			Now:    clk.Now,
+			Logger: log,
 		}),
+		// The schedule spaces runs; the policy adds what failures, servers
+		// and feeds ask for on top.
+		policy:     fetch.Policy{Base: cfg.Fetch.BackoffBase.Duration, Cap: cfg.Fetch.BackoffMax.Duration},
 		parser:     feed.NewParser(),
 		progressTo: io.Discard,
 	}
@@ -86,7 +99,7 @@ func (p *pipeline) run(ctx context.Context) (*stats, error) {
 		p.log.Warn("feed failed", "feed", u, "error", st.Failed[u])
 	}
 	p.log.Info("run complete",
-		"feeds_ok", st.FeedsOK, "feeds_failed", st.FeedsFailed, "not_modified", st.NotModified,
+		"feeds_ok", st.FeedsOK, "feeds_failed", st.FeedsFailed, "not_modified", st.NotModified, "waiting", st.Waiting,
 		"new_items", st.NewItems, "items", st.Items, "entries", st.Entries, "copies_merged", st.Merged,
 		"pruned", st.Pruned, "output", p.cfg.Resolve(p.cfg.Output.Dir),
 		"took", p.clock.Now().Sub(start).Round(time.Millisecond))
@@ -102,7 +115,7 @@ func (p *pipeline) runOnce(ctx context.Context) (*stats, error) {
 	if err := ctx.Err(); err != nil {
 		return st, fmt.Errorf("run interrupted: %w", err)
 	}
-	if st.FeedsOK == 0 {
+	if st.FeedsOK == 0 && st.FeedsFailed > 0 {
 		return st, fmt.Errorf("no feed could be read (%d failed); output left as it was", st.FeedsFailed)
 	}
 	pruned, err := p.db.Prune(ctx, now.Add(-p.cfg.Store.Keep.Duration), p.cfg.Store.MaxItems)
@@ -142,9 +155,9 @@ func (p *pipeline) runOnce(ctx context.Context) (*stats, error) {
 // fetchAll fetches every configured feed and stores what each gave, one
 // transaction per feed; a feed that fails is recorded and the others go on.
 func (p *pipeline) fetchAll(ctx context.Context, now time.Time, st *stats) error {
-	reqs := make([]fetch.Request, len(p.cfg.Feeds))
-	states := make([]store.FeedState, len(p.cfg.Feeds))
-	for i, fc := range p.cfg.Feeds {
+	var reqs []fetch.Request
+	var states []store.FeedState
+	for _, fc := range p.cfg.Feeds {
 		s, ok, err := p.db.Feed(ctx, fc.URL)
 		if err != nil {
 			return err
@@ -152,14 +165,20 @@ func (p *pipeline) fetchAll(ctx context.Context, now time.Time, st *stats) error
 		if !ok {
 			s = store.FeedState{URL: fc.URL}
 		}
+		if !p.force && s.NextFetch.After(now) {
+			st.Waiting++
+			p.log.Debug("feed not due", "feed", fc.URL, "next_fetch", s.NextFetch, "reason", s.NextReason)
+			continue
+		}
 		s.Name = fc.Name
-		states[i] = s
-		reqs[i] = fetch.Request{URL: fc.URL}
+		req := fetch.Request{URL: s.Target()}
 		if s.Items > 0 {
 			// Validators are only worth sending when what they stand for
 			// is stored.
-			reqs[i].Validators = fetch.Validators{ETag: s.ETag, LastModified: s.LastModified}
+			req.Validators = fetch.Validators{ETag: s.ETag, LastModified: s.LastModified}
 		}
+		states = append(states, s)
+		reqs = append(reqs, req)
 	}
 	p.log.Info("fetching feeds", "feeds", len(reqs))
 	bar := newProgress(p.progressTo, len(reqs), func(done, total, failed int) {
@@ -178,21 +197,31 @@ func (p *pipeline) fetchAll(ctx context.Context, now time.Time, st *stats) error
 }
 
 // store records one feed's fetch in the store, in one transaction: its new
-// state, and its items when it was read.
+// state (including when it may be fetched next) and its items when it was
+// read.
 func (p *pipeline) store(ctx context.Context, s store.FeedState, out fetch.Outcome, now time.Time, st *stats) error {
 	s.LastFetch = now
 	var items []feed.Item
-	err := out.Err
-	if err == nil && out.Result.NotModified {
+	res, err := out.Result, out.Err
+	if err == nil && res.PermanentRedirect != "" {
+		p.log.Info("feed moved permanently", "feed", s.URL, "from", s.Target(), "to", res.PermanentRedirect)
+		s.FetchURL = res.PermanentRedirect
+	}
+	if err == nil && res.NotModified {
 		s.LastStatus, s.LastError, s.Failures = store.StatusNotModified, "", 0
 		st.NotModified++
 	} else if err == nil {
 		var parsed *feed.Feed
-		parsed, err = p.parser.Parse(s.URL, out.Result.Body)
+		parsed, res, err = p.read(ctx, &s, res)
 		if err == nil {
 			items = parsed.Items
+			if len(items) > p.cfg.Fetch.MaxItems {
+				p.log.Warn("feed has more items than taken", "feed", s.URL, "items", len(items), "taken", p.cfg.Fetch.MaxItems)
+				items = items[:p.cfg.Fetch.MaxItems]
+			}
 			s.Title = parsed.Title
-			s.ETag, s.LastModified = out.Result.Validators.ETag, out.Result.Validators.LastModified
+			s.Interval = parsed.MinInterval
+			s.ETag, s.LastModified = res.Validators.ETag, res.Validators.LastModified
 			s.LastStatus, s.LastError, s.Failures = store.StatusOK, "", 0
 			p.log.Debug("feed read", "feed", s.URL, "title", parsed.Title, "items", len(items))
 		}
@@ -208,6 +237,9 @@ func (p *pipeline) store(ctx context.Context, s store.FeedState, out fetch.Outco
 	} else {
 		st.FeedsOK++
 	}
+	s.NextFetch, s.NextReason = p.policy.Next(p.clock.Now(), fetch.FetchOutcome{
+		Err: err, Result: res, Failures: s.Failures, FeedInterval: s.Interval,
+	})
 	if s.Name != "" {
 		for j := range items {
 			items[j].FeedTitle = s.Name
@@ -223,6 +255,42 @@ func (p *pipeline) store(ctx context.Context, s store.FeedState, out fetch.Outco
 		}
 	}
 	return nil
+}
+
+// read parses a fetched body as a feed. A web page that advertises a feed
+// is followed to it (autodiscovery), and the feed's URL is remembered so
+// that the page is not fetched again; a page that advertises none is an
+// error that says so.
+func (p *pipeline) read(ctx context.Context, s *store.FeedState, res *fetch.Result) (*feed.Feed, *fetch.Result, error) {
+	if feed.LooksLikeHTML(res.Body) {
+		links := feed.Discover(res.Body, res.FinalURL)
+		if len(links) == 0 {
+			return nil, res, fmt.Errorf("read %s: an HTML page that advertises no feed", s.Target())
+		}
+		p.log.Info("feed discovered", "feed", s.URL, "page", res.FinalURL, "feed_url", links[0])
+		next, err := p.fetcher.Fetch(ctx, fetch.Request{URL: links[0]})
+		if err != nil {
+			return nil, res, err
+		}
+		if feed.LooksLikeHTML(next.Body) {
+			return nil, next, fmt.Errorf("read %s: the feed %s it advertises is an HTML page too", s.Target(), links[0])
+		}
+		s.FetchURL, res = links[0], next
+	}
+	body, err := feed.ToUTF8(res.Body, res.ContentType)
+	if err != nil {
+		return nil, res, fmt.Errorf("read %s: %w", s.Target(), err)
+	}
+	parsed, err := p.parser.Parse(s.URL, body)
+	return parsed, res, err
+}
+
+// hostInterval maps the config's "no spacing" (0) to the fetcher's.
+func hostInterval(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // configuredItems returns the stored items of the feeds the config names:

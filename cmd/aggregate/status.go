@@ -35,11 +35,11 @@ func (m *Main) status(ctx context.Context, cfg *config.Config) error {
 		byURL[s.URL] = i
 	}
 	w := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "FEED\tNAME\tLAST FETCH\tSTATUS\tFAILURES\tITEMS\tERROR")
+	fmt.Fprintln(w, "FEED\tNAME\tLAST FETCH\tSTATUS\tFAILURES\tITEMS\tNEXT FETCH\tWHY\tERROR")
 	for _, fc := range cfg.Feeds {
 		i, ok := byURL[fc.URL]
 		if !ok {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", fc.URL, dash(fc.Name), "never", "-", 0, 0, "")
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", fc.URL, dash(fc.Name), "never", "-", 0, 0, "next run", "-", "")
 			continue
 		}
 		s := states[i]
@@ -47,7 +47,15 @@ func (m *Main) status(ctx context.Context, cfg *config.Config) error {
 		if name == "" {
 			name = s.Title
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", s.URL, dash(name), when(s.LastFetch), dash(s.LastStatus), s.Failures, s.Items, s.LastError)
+		url := s.URL
+		if s.FetchURL != "" {
+			url += " -> " + s.FetchURL
+		}
+		next := "next run"
+		if s.NextFetch.After(m.Clock.Now()) {
+			next = when(s.NextFetch)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", url, dash(name), when(s.LastFetch), dash(s.LastStatus), s.Failures, s.Items, next, dash(s.NextReason), s.LastError)
 	}
 	if err := w.Flush(); err != nil {
 		return err
