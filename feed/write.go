@@ -57,10 +57,16 @@ var ErrNoFeedLink = errors.New("feed: Meta.Link or Meta.BaseURL must be an absol
 // representative is also given as <atom:link rel="related">. The channel
 // carries <atom:link rel="self"> when Meta.BaseURL is set.
 func WriteRSS(w io.Writer, m Meta, entries []Entry) error {
-	v, err := newOutView(m, entries)
+	p, err := Prepare(m, entries)
 	if err != nil {
 		return err
 	}
+	return p.WriteRSS(w)
+}
+
+// WriteRSS writes the prepared feed as WriteRSS does.
+func (p *Prepared) WriteRSS(w io.Writer) error {
+	v := p.v
 	if v.link == "" {
 		return ErrNoFeedLink
 	}
@@ -107,10 +113,16 @@ func WriteRSS(w io.Writer, m Meta, entries []Entry) error {
 // set. Each entry links the representative copy as rel="alternate" and
 // every other copy as rel="related" with the copy's feed title.
 func WriteAtom(w io.Writer, m Meta, entries []Entry) error {
-	v, err := newOutView(m, entries)
+	p, err := Prepare(m, entries)
 	if err != nil {
 		return err
 	}
+	return p.WriteAtom(w)
+}
+
+// WriteAtom writes the prepared feed as WriteAtom does.
+func (p *Prepared) WriteAtom(w io.Writer) error {
+	v := p.v
 	if v.link == "" {
 		return ErrNoFeedLink
 	}
@@ -159,10 +171,16 @@ func WriteAtom(w io.Writer, m Meta, entries []Entry) error {
 // date_published is omitted when the copy has no date; a URL that is not
 // http(s) is written as "". feed_url is set when Meta.BaseURL is.
 func WriteJSON(w io.Writer, m Meta, entries []Entry) error {
-	v, err := newOutView(m, entries)
+	p, err := Prepare(m, entries)
 	if err != nil {
 		return err
 	}
+	return p.WriteJSON(w)
+}
+
+// WriteJSON writes the prepared feed as WriteJSON does.
+func (p *Prepared) WriteJSON(w io.Writer) error {
+	v := p.v
 	jf := (&feeds.JSON{Feed: v.gorilla()}).JSONFeed()
 	jf.Author, jf.Authors = nil, nil
 	jf.Description = v.description // no fallback: optional in JSON Feed
@@ -323,6 +341,7 @@ type outEntry struct {
 	date                    time.Time // published, else updated, else feed updated
 	updated                 time.Time // updated, else published, else feed updated
 	html                    string    // sanitised body plus the "Also published by" list
+	body                    string    // the sanitised body alone
 	summary                 string
 	sources                 []outSource
 }
@@ -358,6 +377,19 @@ func (e *outEntry) copies() []outSource {
 		out = append(out, s)
 	}
 	return out
+}
+
+// Prepared is a merged feed made ready to write: the work all formats share
+// (sanitising bodies, choosing links, dates and excerpts) done once.
+type Prepared struct{ v *outView }
+
+// Prepare does the shared work of writing m and entries.
+func Prepare(m Meta, entries []Entry) (*Prepared, error) {
+	v, err := newOutView(m, entries)
+	if err != nil {
+		return nil, err
+	}
+	return &Prepared{v}, nil
 }
 
 func newOutView(m Meta, entries []Entry) (*outView, error) {
@@ -436,6 +468,7 @@ func newOutView(m Meta, entries []Entry) (*outView, error) {
 			// alternate link, JSON Feed 1.1 content_html or content_text.
 			body = "<p>" + html.EscapeString(outFirst(ev.summary, ev.title)) + "</p>"
 		}
+		ev.body = body
 		ev.html = body + outAlsoHTML(ev.copies())
 		v.entries[i] = ev
 	}

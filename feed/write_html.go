@@ -32,10 +32,16 @@ const outExcerptRunes = 300
 // feeds with <link rel="alternate">: absolute under Meta.BaseURL when it is
 // set, else relative (feed.xml, feed.atom, feed.json).
 func WriteHTML(w io.Writer, m Meta, entries []Entry) error {
-	v, err := newOutView(m, entries)
+	p, err := Prepare(m, entries)
 	if err != nil {
 		return err
 	}
+	return p.WriteHTML(w)
+}
+
+// WriteHTML writes the prepared feed as WriteHTML does.
+func (pr *Prepared) WriteHTML(w io.Writer) error {
+	v := pr.v
 	p := outPage{
 		Title:       outFirst(v.title, "aggregate"),
 		Description: v.description,
@@ -60,7 +66,7 @@ func WriteHTML(w io.Writer, m Meta, entries []Entry) error {
 		if s.Excerpt == "" {
 			// No summary (a body of short paragraphs only): the body's
 			// own words, as text.
-			s.Excerpt = outExcerpt(TextFromHTML(entries[i].HTML), outExcerptRunes)
+			s.Excerpt = outExcerpt(TextFromHTML(e.body), outExcerptRunes)
 		}
 		if rep := e.rep(); rep != nil {
 			s.FeedTitle = outFirst(rep.feedTitle, outHost(rep.feedURL), outHost(rep.url))
@@ -103,7 +109,7 @@ func WriteHTML(w io.Writer, m Meta, entries []Entry) error {
 	if err := outPageTemplate.Execute(&buf, p); err != nil {
 		return err
 	}
-	_, err = w.Write(buf.Bytes())
+	_, err := w.Write(buf.Bytes())
 	return err
 }
 

@@ -26,11 +26,18 @@ import (
 // the three feeds first, the page that links them last.
 var Names = []string{feed.RSSFile, feed.AtomFile, feed.JSONFile, feed.HTMLFile}
 
-var writers = map[string]func(io.Writer, feed.Meta, []feed.Entry) error{
-	feed.RSSFile:  feed.WriteRSS,
-	feed.AtomFile: feed.WriteAtom,
-	feed.JSONFile: feed.WriteJSON,
-	feed.HTMLFile: feed.WriteHTML,
+// writer is the method of feed.Prepared that writes one file.
+func writer(p *feed.Prepared, name string) func(io.Writer) error {
+	switch name {
+	case feed.RSSFile:
+		return p.WriteRSS
+	case feed.AtomFile:
+		return p.WriteAtom
+	case feed.JSONFile:
+		return p.WriteJSON
+	default:
+		return p.WriteHTML
+	}
 }
 
 var contentTypes = map[string]string{
@@ -54,10 +61,16 @@ func ContentType(name string) string {
 // entries always give the same bytes. An error names the file that could
 // not be rendered.
 func Render(m feed.Meta, entries []feed.Entry) (map[string][]byte, error) {
+	// The work the formats share (sanitising every body, above all) is
+	// done once for the four.
+	p, err := feed.Prepare(m, entries)
+	if err != nil {
+		return nil, fmt.Errorf("publish: render: %w", err)
+	}
 	out := make(map[string][]byte, len(Names))
 	for _, name := range Names {
 		var b bytes.Buffer
-		if err := writers[name](&b, m, entries); err != nil {
+		if err := writer(p, name)(&b); err != nil {
 			return nil, fmt.Errorf("publish: render %s: %w", name, err)
 		}
 		out[name] = b.Bytes()

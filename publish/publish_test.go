@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -98,6 +99,12 @@ func TestRenderMatchesWriters(t *testing.T) {
 	}
 	if len(got) != 4 {
 		t.Fatalf("%d files, want 4", len(got))
+	}
+	writers := map[string]func(io.Writer, feed.Meta, []feed.Entry) error{
+		feed.RSSFile:  feed.WriteRSS,
+		feed.AtomFile: feed.WriteAtom,
+		feed.JSONFile: feed.WriteJSON,
+		feed.HTMLFile: feed.WriteHTML,
 	}
 	for name, write := range writers {
 		var b bytes.Buffer

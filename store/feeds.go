@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aggregate-dev/aggregate/feed"
@@ -133,13 +134,55 @@ func ItemKey(it feed.Item) string {
 // missing from items are left alone (Prune removes old items). st.Items is
 // ignored.
 func (db *DB) SaveFeed(ctx context.Context, st FeedState, items []feed.Item, seenAt time.Time) error {
-	if err := db.saveFeed(ctx, st, items, seenAt); err != nil {
-		return fmt.Errorf("store: save feed %s: %w", st.URL, err)
-	}
-	return nil
+	_, err := db.SaveFeeds(ctx, []FeedUpdate{{State: st, Items: items}}, seenAt)
+	return err
 }
 
-func (db *DB) saveFeed(ctx context.Context, st FeedState, items []feed.Item, seenAt time.Time) error {
+// FeedUpdate is one feed's new state and the items it listed.
+type FeedUpdate struct {
+	State FeedState
+	Items []feed.Item
+}
+
+// SaveFeeds stores several feeds as SaveFeed does, all in one transaction
+// (a run commits its feeds in batches: one commit per feed costs more than
+// the parsing), and returns how many items were new.
+func (db *DB) SaveFeeds(ctx context.Context, ups []FeedUpdate, seenAt time.Time) (int, error) {
+	for _, u := range ups {
+		if err := checkFeed(u.State, u.Items, seenAt); err != nil {
+			return 0, fmt.Errorf("store: save feed %s: %w", u.State.URL, err)
+		}
+	}
+	var added int
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		var before, after int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM items").Scan(&before); err != nil {
+			return fmt.Errorf("store: count items: %w", err)
+		}
+		stmts, err := prepareSave(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer stmts.close()
+		for _, u := range ups {
+			if err := saveFeedTx(ctx, stmts, u.State, u.Items, seenAt); err != nil {
+				return fmt.Errorf("store: save feed %s: %w", u.State.URL, err)
+			}
+		}
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM items").Scan(&after); err != nil {
+			return fmt.Errorf("store: count items: %w", err)
+		}
+		added = after - before
+		return nil
+	})
+	if err != nil && !strings.HasPrefix(err.Error(), "store: ") {
+		err = fmt.Errorf("store: save feeds: %w", err)
+	}
+	return added, err
+}
+
+// checkFeed refuses what the database would store wrongly or not at all.
+func checkFeed(st FeedState, items []feed.Item, seenAt time.Time) error {
 	if st.URL == "" {
 		return errors.New("empty URL")
 	}
@@ -170,55 +213,77 @@ func (db *DB) saveFeed(ctx context.Context, st FeedState, items []feed.Item, see
 			return err
 		}
 	}
+	return nil
+}
 
-	return db.withTx(ctx, func(tx *sql.Tx) error {
-		// A successful read lists the feed's current items: remember when,
-		// so that Prune spares the items the feed still lists.
-		var parsed any
-		if st.LastStatus == StatusOK {
-			parsed = formatTime(seenAt)
+// upsertFeedSQL and upsertItemSQL write a feed's state and one item.
+const (
+	upsertFeedSQL = `INSERT INTO feeds
+		(url, name, title, etag, last_modified, last_fetch, last_status, last_error, failures, next_fetch, last_parsed,
+		 next_reason, fetch_url, feed_interval_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (url) DO UPDATE SET
+			name = excluded.name, title = excluded.title, etag = excluded.etag,
+			last_modified = excluded.last_modified, last_fetch = excluded.last_fetch,
+			last_status = excluded.last_status, last_error = excluded.last_error,
+			failures = excluded.failures, next_fetch = excluded.next_fetch,
+			last_parsed = COALESCE(excluded.last_parsed, feeds.last_parsed),
+			next_reason = excluded.next_reason, fetch_url = excluded.fetch_url,
+			feed_interval_ms = excluded.feed_interval_ms`
+	upsertItemSQL = `INSERT INTO items
+		(feed_url, item_key, feed_title, guid, link, title, author, published, updated,
+		 body_html, body_text, first_seen, last_seen)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (feed_url, item_key) DO UPDATE SET
+			feed_title = excluded.feed_title, guid = excluded.guid, link = excluded.link,
+			title = excluded.title, author = excluded.author, published = excluded.published,
+			updated = excluded.updated, body_html = excluded.body_html, body_text = excluded.body_text,
+			last_seen = excluded.last_seen`
+)
+
+// saveStmts are the statements of a save, prepared once per transaction.
+type saveStmts struct{ feed, item *sql.Stmt }
+
+func prepareSave(ctx context.Context, tx *sql.Tx) (*saveStmts, error) {
+	f, err := tx.PrepareContext(ctx, upsertFeedSQL)
+	if err != nil {
+		return nil, fmt.Errorf("prepare feed upsert: %w", err)
+	}
+	i, err := tx.PrepareContext(ctx, upsertItemSQL)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("prepare item upsert: %w", err)
+	}
+	return &saveStmts{f, i}, nil
+}
+
+func (s *saveStmts) close() {
+	s.feed.Close()
+	s.item.Close()
+}
+
+// saveFeedTx writes one feed and its items with the statements of a
+// transaction.
+func saveFeedTx(ctx context.Context, stmts *saveStmts, st FeedState, items []feed.Item, seenAt time.Time) error {
+	// A successful read lists the feed's current items: remember when,
+	// so that Prune spares the items the feed still lists.
+	var parsed any
+	if st.LastStatus == StatusOK {
+		parsed = formatTime(seenAt)
+	}
+	if _, err := stmts.feed.ExecContext(ctx,
+		st.URL, st.Name, st.Title, st.ETag, st.LastModified, formatTime(st.LastFetch),
+		st.LastStatus, st.LastError, st.Failures, formatTime(st.NextFetch), parsed,
+		st.NextReason, st.FetchURL, st.Interval.Milliseconds()); err != nil {
+		return fmt.Errorf("upsert feed: %w", err)
+	}
+	seen := formatTime(seenAt)
+	for _, it := range items {
+		key := ItemKey(it)
+		if _, err := stmts.item.ExecContext(ctx, st.URL, key, it.FeedTitle, it.GUID, it.Link, it.Title,
+			it.Author, formatTime(it.Published), formatTime(it.Updated), it.HTML, it.Text, seen, seen); err != nil {
+			return fmt.Errorf("upsert item %s: %w", key, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO feeds
-			(url, name, title, etag, last_modified, last_fetch, last_status, last_error, failures, next_fetch, last_parsed,
-			 next_reason, fetch_url, feed_interval_ms)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (url) DO UPDATE SET
-				name = excluded.name, title = excluded.title, etag = excluded.etag,
-				last_modified = excluded.last_modified, last_fetch = excluded.last_fetch,
-				last_status = excluded.last_status, last_error = excluded.last_error,
-				failures = excluded.failures, next_fetch = excluded.next_fetch,
-				last_parsed = COALESCE(excluded.last_parsed, feeds.last_parsed),
-				next_reason = excluded.next_reason, fetch_url = excluded.fetch_url,
-				feed_interval_ms = excluded.feed_interval_ms`,
-			st.URL, st.Name, st.Title, st.ETag, st.LastModified, formatTime(st.LastFetch),
-			st.LastStatus, st.LastError, st.Failures, formatTime(st.NextFetch), parsed,
-			st.NextReason, st.FetchURL, st.Interval.Milliseconds()); err != nil {
-			return fmt.Errorf("upsert feed: %w", err)
-		}
-		if len(items) == 0 {
-			return nil
-		}
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO items
-			(feed_url, item_key, feed_title, guid, link, title, author, published, updated,
-			 body_html, body_text, first_seen, last_seen)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (feed_url, item_key) DO UPDATE SET
-				feed_title = excluded.feed_title, guid = excluded.guid, link = excluded.link,
-				title = excluded.title, author = excluded.author, published = excluded.published,
-				updated = excluded.updated, body_html = excluded.body_html, body_text = excluded.body_text,
-				last_seen = excluded.last_seen`)
-		if err != nil {
-			return fmt.Errorf("prepare item upsert: %w", err)
-		}
-		defer stmt.Close()
-		seen := formatTime(seenAt)
-		for _, it := range items {
-			key := ItemKey(it)
-			if _, err := stmt.ExecContext(ctx, st.URL, key, it.FeedTitle, it.GUID, it.Link, it.Title,
-				it.Author, formatTime(it.Published), formatTime(it.Updated), it.HTML, it.Text, seen, seen); err != nil {
-				return fmt.Errorf("upsert item %s: %w", key, err)
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aggregate-dev/aggregate/clock"
@@ -109,9 +111,16 @@ func (p *pipeline) run(ctx context.Context) (*stats, error) {
 func (p *pipeline) runOnce(ctx context.Context) (*stats, error) {
 	now := p.clock.Now()
 	st := &stats{Failed: map[string]string{}}
+	// Wall time per stage, for the log: where a slow run spends its time.
+	lap := time.Now()
+	stage := func(name string) {
+		p.log.Debug("stage done", "stage", name, "took", time.Since(lap).Round(time.Millisecond))
+		lap = time.Now()
+	}
 	if err := p.fetchAll(ctx, now, st); err != nil {
 		return st, err
 	}
+	stage("fetch, read and store")
 	if err := ctx.Err(); err != nil {
 		return st, fmt.Errorf("run interrupted: %w", err)
 	}
@@ -131,7 +140,9 @@ func (p *pipeline) runOnce(ctx context.Context) (*stats, error) {
 	if err != nil {
 		return st, err
 	}
+	stage("load")
 	clusters := assignIDs(items, cluster(items, p.cfg.Dedupe), old, now)
+	stage("dedupe")
 	if err := p.db.ReplaceClusters(ctx, clusters); err != nil {
 		return st, err
 	}
@@ -148,6 +159,7 @@ func (p *pipeline) runOnce(ctx context.Context) (*stats, error) {
 	if _, err := publish.WriteRendered(dir, out); err != nil {
 		return st, fmt.Errorf("write output: %w", err)
 	}
+	stage("store clusters and write output")
 	st.Output = out
 	return st, nil
 }
@@ -184,32 +196,114 @@ func (p *pipeline) fetchAll(ctx context.Context, now time.Time, st *stats) error
 	bar := newProgress(p.progressTo, len(reqs), func(done, total, failed int) {
 		p.log.Info("progress", "feeds_done", done, "of", total, "failed", failed)
 	})
-	var saveErr error
-	done := 0
-	p.fetcher.Each(ctx, reqs, func(i int, out fetch.Outcome) {
-		done++
-		if saveErr == nil {
-			saveErr = p.store(ctx, states[i], out, now, st)
-		}
-		bar.update(done, st.FeedsFailed)
-	})
-	return saveErr
+
+	// Fetching, reading and storing overlap: the fetcher hands each
+	// response to a pool of readers as it comes in (parsing is the CPU
+	// work), and one writer commits what they read in batches, one
+	// transaction per batch.
+	type fetched struct {
+		i   int
+		out fetch.Outcome
+	}
+	toRead := make(chan fetched, len(reqs))
+	toSave := make(chan feedResult, len(reqs))
+	var readers sync.WaitGroup
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		readers.Go(func() {
+			for f := range toRead {
+				toSave <- p.outcome(ctx, states[f.i], f.out, now)
+			}
+		})
+	}
+	saved := make(chan error, 1)
+	go func() { saved <- p.save(ctx, toSave, now, st, bar) }()
+	p.fetcher.Each(ctx, reqs, func(i int, out fetch.Outcome) { toRead <- fetched{i, out} })
+	close(toRead)
+	readers.Wait()
+	close(toSave)
+	return <-saved
 }
 
-// store records one feed's fetch in the store, in one transaction: its new
-// state (including when it may be fetched next) and its items when it was
-// read.
-func (p *pipeline) store(ctx context.Context, s store.FeedState, out fetch.Outcome, now time.Time, st *stats) error {
+// feedResult is what one feed's fetch came to: the update to store, and
+// how it went.
+type feedResult struct {
+	update      store.FeedUpdate
+	err         error
+	notModified bool
+	canceled    bool
+}
+
+// saveBatch is the most feeds committed in one transaction, and saveEvery
+// how long a smaller batch may wait for more while feeds trickle in.
+const (
+	saveBatch = 64
+	saveEvery = 250 * time.Millisecond
+)
+
+// save commits results in batches of up to saveBatch feeds, one
+// transaction each; a batch also goes when results stop coming for a while,
+// so a slow feed never holds back the others' commit. A process killed
+// mid-run loses at most the batch in flight.
+func (p *pipeline) save(ctx context.Context, results <-chan feedResult, now time.Time, st *stats, bar *progress) error {
+	var (
+		batch     []store.FeedUpdate
+		err       error
+		done      int
+		lastFlush = p.clock.Now()
+	)
+	flush := func() {
+		if len(batch) == 0 || err != nil {
+			batch = batch[:0]
+			return
+		}
+		var added int
+		added, err = p.db.SaveFeeds(ctx, batch, now)
+		st.NewItems += added
+		batch = batch[:0]
+	}
+	for r := range results {
+		done++
+		switch {
+		case r.canceled:
+			if err == nil {
+				err = fmt.Errorf("run interrupted: %w", r.err)
+			}
+		case r.err != nil:
+			st.FeedsFailed++
+			st.Failed[r.update.State.URL] = r.err.Error()
+		default:
+			st.FeedsOK++
+			if r.notModified {
+				st.NotModified++
+			}
+		}
+		if !r.canceled {
+			batch = append(batch, r.update)
+		}
+		bar.update(done, st.FeedsFailed)
+		if len(batch) >= saveBatch || (len(results) == 0 && p.clock.Now().Sub(lastFlush) >= saveEvery) {
+			flush()
+			lastFlush = p.clock.Now()
+		}
+	}
+	flush()
+	return err
+}
+
+// outcome turns one feed's fetch into the update to store: its new state
+// (including when it may be fetched next) and, when it was read, its items.
+func (p *pipeline) outcome(ctx context.Context, s store.FeedState, out fetch.Outcome, now time.Time) feedResult {
 	s.LastFetch = now
 	var items []feed.Item
 	res, err := out.Result, out.Err
+	r := feedResult{}
 	if err == nil && res.PermanentRedirect != "" {
 		p.log.Info("feed moved permanently", "feed", s.URL, "from", s.Target(), "to", res.PermanentRedirect)
 		s.FetchURL = res.PermanentRedirect
 	}
 	if err == nil && res.NotModified {
 		s.LastStatus, s.LastError, s.Failures = store.StatusNotModified, "", 0
-		st.NotModified++
+		r.notModified = true
 	} else if err == nil {
 		var parsed *feed.Feed
 		parsed, res, err = p.read(ctx, &s, res)
@@ -228,14 +322,11 @@ func (p *pipeline) store(ctx context.Context, s store.FeedState, out fetch.Outco
 	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return fmt.Errorf("run interrupted: %w", err)
+			return feedResult{err: err, canceled: true}
 		}
 		s.LastStatus, s.LastError = store.StatusError, err.Error()
 		s.Failures++
-		st.FeedsFailed++
-		st.Failed[s.URL] = err.Error()
-	} else {
-		st.FeedsOK++
+		r.err = err
 	}
 	s.NextFetch, s.NextReason = p.policy.Next(p.clock.Now(), fetch.FetchOutcome{
 		Err: err, Result: res, Failures: s.Failures, FeedInterval: s.Interval,
@@ -245,16 +336,8 @@ func (p *pipeline) store(ctx context.Context, s store.FeedState, out fetch.Outco
 			items[j].FeedTitle = s.Name
 		}
 	}
-	before := s.Items
-	if err := p.db.SaveFeed(ctx, s, items, now); err != nil {
-		return err
-	}
-	if len(items) > 0 {
-		if after, _, err := p.db.Feed(ctx, s.URL); err == nil && after.Items > before {
-			st.NewItems += after.Items - before
-		}
-	}
-	return nil
+	r.update = store.FeedUpdate{State: s, Items: items}
+	return r
 }
 
 // read parses a fetched body as a feed. A web page that advertises a feed
