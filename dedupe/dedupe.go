@@ -104,15 +104,6 @@ func (o Options) Validate() error {
 	return nil
 }
 
-// Cluster is one group of copies: Members are indexes into the docs given
-// to Clusters, the representative (earliest) first, then by time.
-type Cluster struct {
-	Members []int
-}
-
-// Rep is the index of the representative.
-func (c Cluster) Rep() int { return c.Members[0] }
-
 // earlier orders docs by time, undated docs last (a dated copy makes a
 // better representative), then by group and id so the order is total.
 func earlier(a, b *Doc) bool {

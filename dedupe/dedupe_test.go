@@ -1,6 +1,7 @@
 package dedupe
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -249,5 +250,81 @@ func TestValidate(t *testing.T) {
 		if o.Validate() == nil {
 			t.Errorf("case %d accepted: %+v", i, o)
 		}
+	}
+}
+
+// The shingler's own tokenizer must find exactly the words of words(),
+// paragraph by paragraph, whatever the script, case or punctuation.
+func TestShinglerMatchesWords(t *testing.T) {
+	texts := []string{
+		"One two, THREE -- four five six!\n\nSeven eight nine ten eleven",
+		"\u201cIt\u2019s over \u2014 done,\u201d said Ana\u00efs M\u00fcller-L\u00fcdenscheid in Z\u00fcrich on 3\u00a0March.",
+		"\u0130stanbul \u0130ZM\u0130R \u03a3\u039f\u03a6\u0399\u0391 \u0441\u043b\u043e\u0432\u043e \u0421\u041b\u041e\u0412\u041e \u4e2d\u6587\u5b57 \u0661\u0662\u0663 \u2160 \u2170 x\u0301 fin\ufb01 \u00df\u1e9e",
+		"bad \xff\xfe utf8 \xe2\x80 here and\tthere\r\nand\u2028everywhere else today",
+		"a\n\n\n\nb c d e f g\n\n  \n\nh",
+	}
+	var sh shingler
+	for _, text := range texts {
+		var want []uint64
+		for _, p := range paragraphs(text) {
+			var hs []uint64
+			for _, w := range words(p) {
+				hs = append(hs, wordHash(w))
+			}
+			for i := 0; i+2 <= len(hs); i++ {
+				want = append(want, shingleHash(hs[i:i+2]))
+			}
+		}
+		got, _ := sh.sign(text, 2, 3)
+		if !slices.Equal(got, uniq(want)) {
+			t.Errorf("%q: shingles differ from words()", text)
+		}
+		for _, p := range strings.Split(text, "\n\n") {
+			var spans []string
+			for _, sp := range wordSpans(p) {
+				spans = append(spans, strings.ToLower(p[sp[0]:sp[1]]))
+			}
+			if w := words(p); !slices.Equal(spans, w) && !(len(w) == 0 && len(spans) == 0) {
+				t.Errorf("%q: wordSpans %q, words %q", p, spans, w)
+			}
+		}
+	}
+}
+
+// Fingerprints round-trip, and stale or damaged ones are refused.
+func TestFingerprint(t *testing.T) {
+	o := DefaultOptions()
+	g := newTextgen(5)
+	text := join(g.article(6))
+	fp := Fingerprint(text, o)
+	x := NewIndex(o)
+	x.Add(Doc{ID: "a", Group: "g", Text: text})
+	if got, ok := x.Fingerprint("a"); !ok || !slices.Equal(got, fp) {
+		t.Fatal("Index.Fingerprint differs from Fingerprint")
+	}
+	if err := x.AddFingerprint(Doc{ID: "b", Group: "g"}, fp); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := x.Fingerprint("b"); !slices.Equal(got, fp) {
+		t.Fatal("fingerprint does not round-trip")
+	}
+	other := o
+	other.Shingle = 4
+	bad := [][]byte{nil, []byte("x"), fp[:len(fp)-1], append(slices.Clone(fp), 0), Fingerprint(text, other)}
+	swapped := slices.Clone(fp)
+	copy(swapped[5:13], fp[13:21])
+	copy(swapped[13:21], fp[5:13])
+	bad = append(bad, swapped)
+	for i, b := range bad {
+		if err := x.AddFingerprint(Doc{ID: "c", Group: "g"}, b); !errors.Is(err, ErrFingerprint) {
+			t.Errorf("case %d: err = %v, want ErrFingerprint", i, err)
+		}
+	}
+	if x.Has("c") || x.Len() != 2 {
+		t.Error("a refused fingerprint was added")
+	}
+	cs := x.Clusters()
+	if len(cs) != 1 || len(cs[0].IDs) != 2 {
+		t.Errorf("a doc and its fingerprint twin: %+v", cs)
 	}
 }

@@ -1,9 +1,11 @@
 package dedupe
 
 import (
-	"sort"
+	"math/bits"
+	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // words splits a paragraph into lower-case words of letters and digits.
@@ -27,19 +29,44 @@ func paragraphs(text string) []string {
 	return out
 }
 
-// wordHash is FNV-1a: fixed, so that fingerprints are stable across runs
-// and can be stored.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// wordHash hashes a word's bytes eight at a time: they are packed into a
+// word, which one multiplication folds in. It is fixed, so that
+// fingerprints are stable across runs and can be stored.
 func wordHash(w string) uint64 {
-	h := uint64(14695981039346656037)
+	var wh wordHasher
 	for i := 0; i < len(w); i++ {
-		h ^= uint64(w[i])
-		h *= 1099511628211
+		wh.add(w[i])
 	}
+	return wh.sum()
+}
+
+// wordHasher is wordHash a byte at a time.
+type wordHasher struct {
+	h, acc uint64
+	n      uint64
+}
+
+func (w *wordHasher) add(c byte) {
+	w.acc = w.acc<<8 | uint64(c)
+	w.n++
+	if w.n&7 == 0 {
+		w.h = (w.h ^ w.acc) * fnvPrime
+		w.acc = 0
+	}
+}
+
+func (w *wordHasher) sum() uint64 {
+	h := (w.h ^ w.acc ^ w.n<<56 ^ fnvOffset) * 0x9e3779b97f4a7c15
+	*w = wordHasher{}
 	return h
 }
 
-// mix is splitmix64's finaliser: it spreads a combined hash over all bits,
-// which the MinHash permutations rely on.
+// mix is splitmix64's finaliser: it spreads a combined hash over all bits.
 func mix(x uint64) uint64 {
 	x ^= x >> 30
 	x *= 0xbf58476d1ce4e5b9
@@ -49,42 +76,193 @@ func mix(x uint64) uint64 {
 	return x
 }
 
+// shingleHash combines the word hashes of one shingle.
+func shingleHash(ws []uint64) uint64 {
+	var h uint64
+	for _, x := range ws {
+		h = (h ^ x) * fnvPrime
+		h = h<<13 | h>>51
+	}
+	return mix(h)
+}
+
 // shingles returns the sorted, distinct hashes of the k-word shingles of
 // each paragraph. Shingles never span two paragraphs, so that a paragraph
 // that a site repeats everywhere can be removed without leaving fragments
 // glued to its neighbours. Paragraphs shorter than k words (by-lines,
 // "Region: World") give no shingle at all.
 func shingles(text string, k int) []uint64 {
-	var out []uint64
-	for _, p := range paragraphs(text) {
-		w := words(p)
-		if len(w) < k {
+	var sh shingler
+	set, _ := sh.sign(text, k, 0)
+	return set
+}
+
+// shingler turns texts into shingle sets, reusing its buffers between
+// texts. Its results are the same as those of words and paragraphs above,
+// faster: ASCII paragraphs are read byte by byte without allocating.
+type shingler struct {
+	wh  []uint64 // word hashes of the paragraph
+	all []uint64 // shingle hashes of the text
+	sel []uint64 // selected shingle hashes
+}
+
+// sign returns the sorted distinct shingles of text and, when w > 0, the
+// bitmap (over positions in the set) of the shingles that winnowing with
+// window w selects: in each run of w consecutive shingles of a paragraph,
+// the smallest hash is selected (a paragraph of fewer than w shingles is
+// one window). Whatever text two documents share in a run of w shingles
+// or more, or as a whole short paragraph, gives them a selected shingle in
+// common; about 2/(w+1) of the shingles are selected.
+func (s *shingler) sign(text string, k, w int) (set, sel []uint64) {
+	s.all, s.sel = s.all[:0], s.sel[:0]
+	for len(text) > 0 {
+		p := text
+		if i := strings.Index(text, "\n\n"); i >= 0 {
+			p, text = text[:i], text[i+2:]
+		} else {
+			text = ""
+		}
+		s.paragraph(p)
+		if len(s.wh) < k {
 			continue
 		}
-		hs := make([]uint64, len(w))
-		for i, x := range w {
-			hs[i] = wordHash(x)
+		start := len(s.all)
+		for i := 0; i+k <= len(s.wh); i++ {
+			s.all = append(s.all, shingleHash(s.wh[i:i+k]))
 		}
-		for i := 0; i+k <= len(hs); i++ {
-			var h uint64
-			for _, x := range hs[i : i+k] {
-				h = (h ^ x) * 1099511628211
-				h = h<<13 | h>>51
-			}
-			out = append(out, mix(h))
+		if w > 0 {
+			s.sel = winnow(s.all[start:], w, s.sel)
 		}
 	}
-	return uniq(out)
+	set = make([]uint64, len(s.all))
+	set = set[:sortHashes(s.all, set)]
+	if w > 0 {
+		sel = make([]uint64, (len(set)+63)/64)
+		slices.Sort(s.sel)
+		i := 0
+		for _, h := range s.sel {
+			for set[i] < h {
+				i++
+			}
+			sel[i>>6] |= 1 << (i & 63)
+		}
+	}
+	return set, sel
+}
+
+// winnow appends to out the hashes winnowing selects in hs.
+func winnow(hs []uint64, w int, out []uint64) []uint64 {
+	if len(hs) <= w {
+		return append(out, slices.Min(hs))
+	}
+	m := -1 // position of the current window's minimum
+	for end := w - 1; end < len(hs); end++ {
+		start := end - w + 1
+		if m < start {
+			// The minimum left the window: scan it again, the rightmost
+			// smallest winning.
+			m = start
+			for i := start + 1; i <= end; i++ {
+				if hs[i] <= hs[m] {
+					m = i
+				}
+			}
+			out = append(out, hs[m])
+		} else if hs[end] <= hs[m] {
+			m = end
+			out = append(out, hs[m])
+		}
+	}
+	return out
+}
+
+// paragraph sets s.wh to the hashes of p's words, the words of words(p).
+func (s *shingler) paragraph(p string) {
+	s.wh = s.wh[:0]
+	var wh wordHasher
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c >= 0x80 {
+			// Not ASCII: as words does, lower the rune, then keep it if
+			// it is a letter or a digit (invalid UTF-8 separates).
+			r, size := utf8.DecodeRuneInString(p[i:])
+			i += size - 1
+			if l := unicode.ToLower(r); r != utf8.RuneError && (unicode.IsLetter(l) || unicode.IsDigit(l)) {
+				var buf [utf8.UTFMax]byte
+				for _, b := range utf8.AppendRune(buf[:0], l) {
+					wh.add(b)
+				}
+			} else if wh.n > 0 {
+				s.wh = append(s.wh, wh.sum())
+			}
+			continue
+		}
+		if l := c | 0x20; l-'a' < 26 {
+			c = l
+		} else if c-'0' >= 10 {
+			if wh.n > 0 {
+				s.wh = append(s.wh, wh.sum())
+			}
+			continue
+		}
+		wh.add(c)
+	}
+	if wh.n > 0 {
+		s.wh = append(s.wh, wh.sum())
+	}
+}
+
+// sortHashes writes the distinct values of hs, sorted, into out (as long
+// as hs) and returns how many there are. Hashes are uniform, so one
+// counting pass on their top bits puts nearly all of them in place, and an
+// insertion sort finishes; a skewed input falls back to a full sort.
+func sortHashes(hs, out []uint64) int {
+	n := len(hs)
+	if n < 32 {
+		copy(out, hs)
+		slices.Sort(out[:n])
+		return len(slices.Compact(out[:n]))
+	}
+	b := bits.Len(uint(n)) // about n buckets
+	if b > 12 {
+		copy(out, hs)
+		slices.Sort(out[:n])
+		return len(slices.Compact(out[:n]))
+	}
+	shift := 64 - b
+	var count [1 << 12]int32
+	cnt := count[:1<<b]
+	for _, h := range hs {
+		cnt[h>>shift]++
+	}
+	sum := int32(0)
+	for i, c := range cnt {
+		cnt[i] = sum
+		sum += c
+	}
+	for _, h := range hs {
+		k := h >> shift
+		out[cnt[k]] = h
+		cnt[k]++
+	}
+	moves := 0
+	for i := 1; i < n; i++ {
+		v := out[i]
+		j := i
+		for j > 0 && out[j-1] > v {
+			out[j] = out[j-1]
+			j--
+		}
+		out[j] = v
+		if moves += i - j; moves > 8*n {
+			slices.Sort(out[:n])
+			break
+		}
+	}
+	return len(slices.Compact(out[:n]))
 }
 
 func uniq(s []uint64) []uint64 {
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	n := 0
-	for i, v := range s {
-		if i == 0 || v != s[n-1] {
-			s[n] = v
-			n++
-		}
-	}
-	return s[:n]
+	slices.Sort(s)
+	return slices.Compact(s)
 }
