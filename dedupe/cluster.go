@@ -65,11 +65,24 @@ const (
 	RuleRoundup
 )
 
-var ruleNames = [...]string{"new", "same-key", "near-copy", "contained", "too-few-shared", "no-match", "not-representative", "round-up"}
-
 func (r Rule) String() string {
-	if int(r) < len(ruleNames) {
-		return ruleNames[r]
+	switch r {
+	case RuleNew:
+		return "new"
+	case RuleKey:
+		return "same-key"
+	case RuleNearCopy:
+		return "near-copy"
+	case RuleContained:
+		return "contained"
+	case RuleTooFewShared:
+		return "too-few-shared"
+	case RuleNoMatch:
+		return "no-match"
+	case RuleNotRep:
+		return "not-representative"
+	case RuleRoundup:
+		return "round-up"
 	}
 	return fmt.Sprintf("Rule(%d)", r)
 }

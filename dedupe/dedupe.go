@@ -19,6 +19,12 @@
 //     of a member; it never joins through a chain of partial matches.
 //   - Texts that share an exact key (a GUID or a canonical link) are the
 //     same item and always merge.
+//
+// No pair is compared unless it shares text: an Index of winnowed shingles
+// proposes candidates, each verified exactly (see Index). Clusters is the
+// batch form; an Index kept across runs (and filled from stored
+// fingerprints at start) gives the same clusters incrementally, and
+// Explain shows the evidence on one pair.
 package dedupe
 
 import (
@@ -102,21 +108,6 @@ func (o Options) Validate() error {
 		return fmt.Errorf("roundup_part = %g: want a share in (0, 1]", o.RoundupPart)
 	}
 	return nil
-}
-
-// earlier orders docs by time, undated docs last (a dated copy makes a
-// better representative), then by group and id so the order is total.
-func earlier(a, b *Doc) bool {
-	if a.Time.IsZero() != b.Time.IsZero() {
-		return !a.Time.IsZero()
-	}
-	if !a.Time.Equal(b.Time) {
-		return a.Time.Before(b.Time)
-	}
-	if a.Group != b.Group {
-		return a.Group < b.Group
-	}
-	return a.ID < b.ID
 }
 
 // scopedKey makes a key comparable across groups: URLs and tag/urn ids are

@@ -327,4 +327,10 @@ func TestFingerprint(t *testing.T) {
 	if len(cs) != 1 || len(cs[0].IDs) != 2 {
 		t.Errorf("a doc and its fingerprint twin: %+v", cs)
 	}
+	if nb := x.Neighbours("a"); !slices.Equal(nb, []string{"b"}) {
+		t.Errorf("Neighbours(a) = %q, want [b]", nb)
+	}
+	if cs[0].Why[1].Rule != RuleNearCopy || cs[0].Why[1].Via != cs[0].IDs[0] || !cs[0].Why[1].Merge {
+		t.Errorf("the twin joined by %+v", cs[0].Why[1])
+	}
 }

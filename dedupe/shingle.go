@@ -101,9 +101,10 @@ func shingles(text string, k int) []uint64 {
 // texts. Its results are the same as those of words and paragraphs above,
 // faster: ASCII paragraphs are read byte by byte without allocating.
 type shingler struct {
-	wh  []uint64 // word hashes of the paragraph
-	all []uint64 // shingle hashes of the text
-	sel []uint64 // selected shingle hashes
+	wh    []uint64 // word hashes of the paragraph
+	all   []uint64 // shingle hashes of the text
+	sel   []uint64 // selected shingle hashes
+	count []int32  // sortHashes' buckets
 }
 
 // sign returns the sorted distinct shingles of text and, when w > 0, the
@@ -135,7 +136,7 @@ func (s *shingler) sign(text string, k, w int) (set, sel []uint64) {
 		}
 	}
 	set = make([]uint64, len(s.all))
-	set = set[:sortHashes(s.all, set)]
+	set = set[:sortHashes(s.all, set, &s.count)]
 	if w > 0 {
 		sel = make([]uint64, (len(set)+63)/64)
 		slices.Sort(s.sel)
@@ -177,9 +178,10 @@ func winnow(hs []uint64, w int, out []uint64) []uint64 {
 }
 
 // paragraph sets s.wh to the hashes of p's words, the words of words(p).
+// It is wordHasher inlined by hand, so that the state stays in registers.
 func (s *shingler) paragraph(p string) {
-	s.wh = s.wh[:0]
-	var wh wordHasher
+	wh := s.wh[:0]
+	var h, acc, n uint64
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		if c >= 0x80 {
@@ -190,33 +192,43 @@ func (s *shingler) paragraph(p string) {
 			if l := unicode.ToLower(r); r != utf8.RuneError && (unicode.IsLetter(l) || unicode.IsDigit(l)) {
 				var buf [utf8.UTFMax]byte
 				for _, b := range utf8.AppendRune(buf[:0], l) {
-					wh.add(b)
+					acc = acc<<8 | uint64(b)
+					n++
+					if n&7 == 0 {
+						h = (h ^ acc) * fnvPrime
+						acc = 0
+					}
 				}
-			} else if wh.n > 0 {
-				s.wh = append(s.wh, wh.sum())
+				continue
+			}
+		} else if l := c | 0x20; l-'a' < 26 || c-'0' < 10 {
+			if c >= 'A' {
+				c = l
+			}
+			acc = acc<<8 | uint64(c)
+			n++
+			if n&7 == 0 {
+				h = (h ^ acc) * fnvPrime
+				acc = 0
 			}
 			continue
 		}
-		if l := c | 0x20; l-'a' < 26 {
-			c = l
-		} else if c-'0' >= 10 {
-			if wh.n > 0 {
-				s.wh = append(s.wh, wh.sum())
-			}
-			continue
+		if n > 0 {
+			wh = append(wh, (h^acc^n<<56^fnvOffset)*0x9e3779b97f4a7c15)
+			h, acc, n = 0, 0, 0
 		}
-		wh.add(c)
 	}
-	if wh.n > 0 {
-		s.wh = append(s.wh, wh.sum())
+	if n > 0 {
+		wh = append(wh, (h^acc^n<<56^fnvOffset)*0x9e3779b97f4a7c15)
 	}
+	s.wh = wh
 }
 
 // sortHashes writes the distinct values of hs, sorted, into out (as long
-// as hs) and returns how many there are. Hashes are uniform, so one
+// as hs) and returns how many there are; count is its scratch space. Hashes are uniform, so one
 // counting pass on their top bits puts nearly all of them in place, and an
 // insertion sort finishes; a skewed input falls back to a full sort.
-func sortHashes(hs, out []uint64) int {
+func sortHashes(hs, out []uint64, count *[]int32) int {
 	n := len(hs)
 	if n < 32 {
 		copy(out, hs)
@@ -230,8 +242,11 @@ func sortHashes(hs, out []uint64) int {
 		return len(slices.Compact(out[:n]))
 	}
 	shift := 64 - b
-	var count [1 << 12]int32
-	cnt := count[:1<<b]
+	if len(*count) < 1<<b {
+		*count = make([]int32, 1<<12)
+	}
+	cnt := (*count)[:1<<b]
+	clear(cnt)
 	for _, h := range hs {
 		cnt[h>>shift]++
 	}
@@ -260,9 +275,4 @@ func sortHashes(hs, out []uint64) int {
 		}
 	}
 	return len(slices.Compact(out[:n]))
-}
-
-func uniq(s []uint64) []uint64 {
-	slices.Sort(s)
-	return slices.Compact(s)
 }

@@ -1,0 +1,101 @@
+package dedupe
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// A fingerprint is what the index keeps of a text: its sorted shingle
+// hashes and which of them winnowing selected. A store that keeps each
+// item's fingerprint (Fingerprint, Index.Fingerprint) can fill an index at
+// start with AddFingerprint, without reading or shingling any text.
+//
+// Layout: "d1", shingle size, window (one byte each), the number of
+// shingles n (uvarint), n little-endian uint64 hashes in increasing order,
+// then the selection bitmap in ceil(n/8) bytes, lowest bit first. Hashes
+// are fixed (FNV-1a and splitmix64), so fingerprints stay valid across
+// runs, builds and machines; only a different shingle size or window makes
+// them stale (ErrFingerprint).
+
+// ErrFingerprint is returned for a fingerprint that is damaged or was made
+// with another shingle size or window: add the doc from its text instead.
+var ErrFingerprint = errors.New("dedupe: fingerprint unusable")
+
+// Fingerprint returns the fingerprint of text under o: the bytes that
+// Index.Fingerprint returns once a doc with this text is added.
+func Fingerprint(text string, o Options) []byte {
+	var sh shingler
+	set, sel := sh.sign(text, o.Shingle, Window)
+	return encodeFingerprint(set, sel, o.Shingle, Window)
+}
+
+// Fingerprint returns the fingerprint of the doc with this id.
+func (x *Index) Fingerprint(id string) ([]byte, bool) {
+	h, ok := x.byID[id]
+	if !ok {
+		return nil, false
+	}
+	e := &x.docs[h]
+	return encodeFingerprint(e.set, e.sel, x.o.Shingle, x.window), true
+}
+
+// AddFingerprint adds d as Add does, its shingles read from fp rather
+// than from d.Text (which may be empty). A doc with the same ID is
+// replaced. It fails with ErrFingerprint, adding nothing, when fp cannot
+// be used.
+func (x *Index) AddFingerprint(d Doc, fp []byte) error {
+	set, sel, err := decodeFingerprint(fp, x.o.Shingle, x.window)
+	if err != nil {
+		return err
+	}
+	x.insert(d, set, sel)
+	return nil
+}
+
+func encodeFingerprint(set, sel []uint64, k, w int) []byte {
+	n := len(set)
+	b := make([]byte, 0, 4+binary.MaxVarintLen64+8*n+(n+7)/8)
+	b = append(b, 'd', '1', byte(k), byte(w))
+	b = binary.AppendUvarint(b, uint64(n))
+	for _, s := range set {
+		b = binary.LittleEndian.AppendUint64(b, s)
+	}
+	for i := 0; i < n; i += 8 {
+		b = append(b, byte(sel[i>>6]>>(i&63)))
+	}
+	return b
+}
+
+func decodeFingerprint(b []byte, k, w int) (set, sel []uint64, err error) {
+	if len(b) < 5 || b[0] != 'd' || b[1] != '1' {
+		return nil, nil, fmt.Errorf("%w: not a fingerprint", ErrFingerprint)
+	}
+	if int(b[2]) != k || int(b[3]) != w {
+		return nil, nil, fmt.Errorf("%w: made with shingle %d and window %d, want %d and %d", ErrFingerprint, b[2], b[3], k, w)
+	}
+	n, l := binary.Uvarint(b[4:])
+	if l <= 0 || n > uint64(len(b)) {
+		return nil, nil, fmt.Errorf("%w: bad length", ErrFingerprint)
+	}
+	b = b[4+l:]
+	if uint64(len(b)) != 8*n+(n+7)/8 {
+		return nil, nil, fmt.Errorf("%w: %d bytes for %d shingles", ErrFingerprint, len(b), n)
+	}
+	set = make([]uint64, n)
+	for i := range set {
+		set[i] = binary.LittleEndian.Uint64(b[8*i:])
+		if i > 0 && set[i] <= set[i-1] {
+			return nil, nil, fmt.Errorf("%w: shingles out of order", ErrFingerprint)
+		}
+	}
+	b = b[8*n:]
+	sel = make([]uint64, (n+63)/64)
+	for i, c := range b {
+		sel[i>>3] |= uint64(c) << (8 * (i & 7))
+	}
+	if r := n % 64; r != 0 && sel[len(sel)-1]>>r != 0 {
+		return nil, nil, fmt.Errorf("%w: selection past the end", ErrFingerprint)
+	}
+	return set, sel, nil
+}
