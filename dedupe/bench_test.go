@@ -153,7 +153,7 @@ func BenchmarkLoad(b *testing.B) {
 	sels := make([][]uint64, base)
 	var sh shingler
 	for i, d := range docs {
-		sets[i], sels[i] = sh.sign(d.Text, o.Shingle, Window)
+		sets[i], sels[i], _ = sh.sign(d.Text, o.Shingle, Window)
 	}
 	for b.Loop() {
 		x := NewIndex(o)
@@ -188,7 +188,7 @@ func BenchmarkLoad(b *testing.B) {
 // structure: every hash (and so the selection) moved by salt.
 func saltedFingerprint(set, sel []uint64, salt uint64, o Options) []byte {
 	if salt == 0 {
-		return encodeFingerprint(set, sel, o.Shingle, Window)
+		return encodeFingerprint(set, sel, nil, o.Shingle, Window)
 	}
 	type hs struct {
 		h   uint64
@@ -215,5 +215,5 @@ func saltedFingerprint(set, sel []uint64, salt uint64, o Options) []byte {
 			nsel[i>>6] |= 1 << (i & 63)
 		}
 	}
-	return encodeFingerprint(ns, nsel, o.Shingle, Window)
+	return encodeFingerprint(ns, nsel, nil, o.Shingle, Window)
 }

@@ -28,8 +28,18 @@ func pairOf(shared, a, b int) Pair {
 // nearCopy reports whether p is symmetric enough to be a copy of the whole
 // text rather than of a part.
 func (o Options) nearCopy(p Pair) bool {
-	return p.Shared >= o.MinShared && p.Jaccard >= o.NearCopy
+	return p.Shared >= o.MinShared && p.Jaccard >= o.NearCopy &&
+		float64(p.Shared) >= nearCopyCover*float64(max(p.SizeA, p.SizeB))
 }
+
+// nearCopyCover is the least share of the larger text that a near copy
+// covers: a text that quotes half of another is not its copy, whatever
+// the Jaccard of two short texts says.
+const nearCopyCover = 0.55
+
+// ledeShingles is how many opening content shingles make a text's lede:
+// about its first sentence.
+const ledeShingles = 20
 
 // contained reports whether most of the smaller text lies in the larger.
 func (o Options) contained(p Pair) bool {
@@ -60,8 +70,9 @@ const (
 	// RuleNotRep: contained, but the other doc is not its cluster's
 	// representative: partial matches never chain.
 	RuleNotRep
-	// RuleRoundup: contained, but the larger text is a round-up, which
-	// merges only with a near copy of itself.
+	// RuleRoundup: one of the two is a round-up, which merges only with a
+	// near copy of itself (another round-up): it shares a part with each
+	// story it gathers, in either direction.
 	RuleRoundup
 )
 
@@ -121,7 +132,7 @@ func (d Decision) String() string {
 	case RuleNotRep:
 		return fmt.Sprintf("contained (%.2f) in a doc that is not its cluster's representative, and not a near copy (Jaccard %.2f)", p.Containment, p.Jaccard)
 	case RuleRoundup:
-		return fmt.Sprintf("contained (%.2f), but the larger text is a round-up and this is no near copy of it (Jaccard %.2f)", p.Containment, p.Jaccard)
+		return fmt.Sprintf("containment %.2f, Jaccard %.2f, but a round-up merges only with a copy of itself", p.Containment, p.Jaccard)
 	}
 	return d.Rule.String()
 }

@@ -1,6 +1,7 @@
 package dedupe
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -116,6 +117,15 @@ func TestClusters(t *testing.T) {
 			plain.doc("s1", 1, art...), plain.doc("s2", 11, other...), plain.doc("s3", 3, third...),
 			activist.doc("sum1", 4, strings.Join(art[:2], " "))), republisher.filler(g, 3)...),
 			[]string{"roundup", "s1+sum1", "s2+sum2", "s3"}},
+		// Two stories only: the parts rule alone would not see a round-up,
+		// and a summary is half of it (Jaccard 0.5), so only the quoted
+		// openings give it away.
+		{"round-up of two openings", append(ps2(
+			digest.doc("roundup2", 10, "Two stories today.", art[0], art[1], "Source: one.", other[0], other[1], "Source: two."),
+			activist.doc("sum1", 4, strings.Join(art[:2], " ")),
+			activist.doc("sum2", 12, strings.Join(other[:2], " ")),
+			plain.doc("s1", 1, art...), plain.doc("s2", 11, other...)), republisher.filler(g, 3)...),
+			[]string{"roundup2", "s1+sum1", "s2+sum2"}},
 		{"a copy of a round-up merges with it", ps2(
 			plain.doc("s1", 1, art...), plain.doc("s2", 2, other...), plain.doc("s3", 3, third...),
 			digest.doc("roundup", 10, art[0], art[1], other[0], other[1], third[0], third[1]),
@@ -146,6 +156,32 @@ func TestClusters(t *testing.T) {
 }
 
 func ps2(d ...Doc) []Doc { return d }
+
+// A rewrite (new lede, its second paragraph reworded too) barely overlaps
+// the two-paragraph summary that came first; it belongs to the story
+// through the full copy, a near copy of it published after it.
+func TestRewriteBeforeFullCopy(t *testing.T) {
+	g := newTextgen(1)
+	republisher := site{"republisher", ps("By Staff Writer", "Region: World"),
+		ps("Disclaimer: the contents of this article are of sole responsibility of the author. We will not be responsible for any inaccurate statement.")}
+	republisher.footer = append(republisher.footer, g.article(3)...)
+	plain := site{"plain", nil, nil}
+	art := g.article(8)
+	rewrite := append([]string{g.paragraph()}, art[1:7]...)
+	for i := 2; i < len(rewrite); i += 2 {
+		rewrite[i] = g.reword(rewrite[i], 12)
+	}
+	rewrite[1] = g.reword(rewrite[1], 6)
+	docs := append(republisher.filler(g, 3),
+		plain.doc("sum", 1, strings.Join(art[:2], " ")), plain.doc("rewrite", 2, rewrite...), republisher.doc("full", 3, art...))
+	// The premise: the summary alone would not take the rewrite.
+	if e := Explain(docs[3], docs[4], docs, DefaultOptions()); e.Decision.Merge {
+		t.Fatalf("the summary matches the rewrite directly: %s", e.Decision)
+	}
+	if got := groups(docs, Clusters(docs, DefaultOptions())); !slices.Equal(got, []string{"full+rewrite+sum"}) {
+		t.Errorf("clusters %v, want [full+rewrite+sum]", got)
+	}
+}
 
 func TestRepresentativeIsEarliest(t *testing.T) {
 	g := newTextgen(2)
@@ -275,7 +311,7 @@ func TestShinglerMatchesWords(t *testing.T) {
 				want = append(want, shingleHash(hs[i:i+2]))
 			}
 		}
-		got, _ := sh.sign(text, 2, 3)
+		got, _, _ := sh.sign(text, 2, 3)
 		if !slices.Equal(got, uniq(want)) {
 			t.Errorf("%q: shingles differ from words()", text)
 		}
@@ -311,9 +347,13 @@ func TestFingerprint(t *testing.T) {
 	other := o
 	other.Shingle = 4
 	bad := [][]byte{nil, []byte("x"), fp[:len(fp)-1], append(slices.Clone(fp), 0), Fingerprint(text, other)}
+	// Swap the first two shingles of the sorted set (after the opening
+	// shingles and the count).
 	swapped := slices.Clone(fp)
-	copy(swapped[5:13], fp[13:21])
-	copy(swapped[13:21], fp[5:13])
+	_, l := binary.Uvarint(fp[5+8*int(fp[4]):])
+	at := 5 + 8*int(fp[4]) + l
+	copy(swapped[at:at+8], fp[at+8:at+16])
+	copy(swapped[at+8:at+16], fp[at:at+8])
 	bad = append(bad, swapped)
 	for i, b := range bad {
 		if err := x.AddFingerprint(Doc{ID: "c", Group: "g"}, b); !errors.Is(err, ErrFingerprint) {

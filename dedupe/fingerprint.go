@@ -11,8 +11,9 @@ import (
 // item's fingerprint (Fingerprint, Index.Fingerprint) can fill an index at
 // start with AddFingerprint, without reading or shingling any text.
 //
-// Layout: "d1", shingle size, window (one byte each), the number of
-// shingles n (uvarint), n little-endian uint64 hashes in increasing order,
+// Layout: "d2", shingle size, window, the number of opening shingles m
+// (one byte each), the m opening shingles in text order (little-endian
+// uint64), the number of shingles n (uvarint), n little-endian uint64 hashes in increasing order,
 // then the selection bitmap in ceil(n/8) bytes, lowest bit first. Hashes
 // are fixed (FNV-1a and splitmix64), so fingerprints stay valid across
 // runs, builds and machines; only a different shingle size or window makes
@@ -26,8 +27,8 @@ var ErrFingerprint = errors.New("dedupe: fingerprint unusable")
 // Index.Fingerprint returns once a doc with this text is added.
 func Fingerprint(text string, o Options) []byte {
 	var sh shingler
-	set, sel := sh.sign(text, o.Shingle, Window)
-	return encodeFingerprint(set, sel, o.Shingle, Window)
+	set, sel, head := sh.sign(text, o.Shingle, Window)
+	return encodeFingerprint(set, sel, head, o.Shingle, Window)
 }
 
 // Fingerprint returns the fingerprint of the doc with this id.
@@ -37,7 +38,7 @@ func (x *Index) Fingerprint(id string) ([]byte, bool) {
 		return nil, false
 	}
 	e := &x.docs[h]
-	return encodeFingerprint(e.set, e.sel, x.o.Shingle, x.window), true
+	return encodeFingerprint(e.set, e.sel, e.head, x.o.Shingle, x.window), true
 }
 
 // AddFingerprint adds d as Add does, its shingles read from fp rather
@@ -45,18 +46,21 @@ func (x *Index) Fingerprint(id string) ([]byte, bool) {
 // replaced. It fails with ErrFingerprint, adding nothing, when fp cannot
 // be used.
 func (x *Index) AddFingerprint(d Doc, fp []byte) error {
-	set, sel, err := decodeFingerprint(fp, x.o.Shingle, x.window)
+	set, sel, head, err := decodeFingerprint(fp, x.o.Shingle, x.window)
 	if err != nil {
 		return err
 	}
-	x.insert(d, set, sel)
+	x.insert(d, set, sel, head)
 	return nil
 }
 
-func encodeFingerprint(set, sel []uint64, k, w int) []byte {
+func encodeFingerprint(set, sel, head []uint64, k, w int) []byte {
 	n := len(set)
-	b := make([]byte, 0, 4+binary.MaxVarintLen64+8*n+(n+7)/8)
-	b = append(b, 'd', '1', byte(k), byte(w))
+	b := make([]byte, 0, 5+binary.MaxVarintLen64+8*n+(n+7)/8+8*len(head))
+	b = append(b, 'd', '2', byte(k), byte(w), byte(len(head)))
+	for _, h := range head {
+		b = binary.LittleEndian.AppendUint64(b, h)
+	}
 	b = binary.AppendUvarint(b, uint64(n))
 	for _, s := range set {
 		b = binary.LittleEndian.AppendUint64(b, s)
@@ -67,26 +71,34 @@ func encodeFingerprint(set, sel []uint64, k, w int) []byte {
 	return b
 }
 
-func decodeFingerprint(b []byte, k, w int) (set, sel []uint64, err error) {
-	if len(b) < 5 || b[0] != 'd' || b[1] != '1' {
-		return nil, nil, fmt.Errorf("%w: not a fingerprint", ErrFingerprint)
+func decodeFingerprint(b []byte, k, w int) (set, sel, head []uint64, err error) {
+	if len(b) < 6 || b[0] != 'd' || b[1] != '2' {
+		return nil, nil, nil, fmt.Errorf("%w: not a fingerprint of this version", ErrFingerprint)
 	}
 	if int(b[2]) != k || int(b[3]) != w {
-		return nil, nil, fmt.Errorf("%w: made with shingle %d and window %d, want %d and %d", ErrFingerprint, b[2], b[3], k, w)
+		return nil, nil, nil, fmt.Errorf("%w: made with shingle %d and window %d, want %d and %d", ErrFingerprint, b[2], b[3], k, w)
 	}
+	nh := int(b[4])
+	if nh > headShingles || len(b) < 5+8*nh+1 {
+		return nil, nil, nil, fmt.Errorf("%w: bad head", ErrFingerprint)
+	}
+	for i := range nh {
+		head = append(head, binary.LittleEndian.Uint64(b[5+8*i:]))
+	}
+	b = b[8*nh+1:]
 	n, l := binary.Uvarint(b[4:])
 	if l <= 0 || n > uint64(len(b)) {
-		return nil, nil, fmt.Errorf("%w: bad length", ErrFingerprint)
+		return nil, nil, nil, fmt.Errorf("%w: bad length", ErrFingerprint)
 	}
 	b = b[4+l:]
 	if uint64(len(b)) != 8*n+(n+7)/8 {
-		return nil, nil, fmt.Errorf("%w: %d bytes for %d shingles", ErrFingerprint, len(b), n)
+		return nil, nil, nil, fmt.Errorf("%w: %d bytes for %d shingles", ErrFingerprint, len(b), n)
 	}
 	set = make([]uint64, n)
 	for i := range set {
 		set[i] = binary.LittleEndian.Uint64(b[8*i:])
 		if i > 0 && set[i] <= set[i-1] {
-			return nil, nil, fmt.Errorf("%w: shingles out of order", ErrFingerprint)
+			return nil, nil, nil, fmt.Errorf("%w: shingles out of order", ErrFingerprint)
 		}
 	}
 	b = b[8*n:]
@@ -95,7 +107,7 @@ func decodeFingerprint(b []byte, k, w int) (set, sel []uint64, err error) {
 		sel[i>>3] |= uint64(c) << (8 * (i & 7))
 	}
 	if r := n % 64; r != 0 && sel[len(sel)-1]>>r != 0 {
-		return nil, nil, fmt.Errorf("%w: selection past the end", ErrFingerprint)
+		return nil, nil, nil, fmt.Errorf("%w: selection past the end", ErrFingerprint)
 	}
-	return set, sel, nil
+	return set, sel, head, nil
 }

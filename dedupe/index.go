@@ -79,6 +79,7 @@ type entry struct {
 	keys                         []uint64 // hashed scoped keys
 	set                          []uint64 // all shingles, sorted
 	sel                          []uint64 // bitmap over set: selected by winnowing
+	head                         []uint64 // the first shingles in text order
 	bp                           []uint64 // bitmap over set: its group's boilerplate; nil when none
 	size                         int32    // content shingles: set less boilerplate
 	nb                           []edge   // neighbours, by doc
@@ -119,8 +120,8 @@ func (x *Index) Has(id string) bool { _, ok := x.byID[id]; return ok }
 
 // Add shingles d.Text and adds the doc. A doc with the same ID is replaced.
 func (x *Index) Add(d Doc) {
-	set, sel := x.sh.sign(d.Text, x.o.Shingle, x.window)
-	x.insert(d, set, sel)
+	set, sel, head := x.sh.sign(d.Text, x.o.Shingle, x.window)
+	x.insert(d, set, sel, head)
 }
 
 // Remove drops the doc with this id; it reports whether there was one.
@@ -133,7 +134,7 @@ func (x *Index) Remove(id string) bool {
 	return true
 }
 
-func (x *Index) insert(d Doc, set, sel []uint64) int32 {
+func (x *Index) insert(d Doc, set, sel, head []uint64) int32 {
 	if !x.batch {
 		if old, ok := x.byID[d.ID]; ok {
 			x.remove(old)
@@ -153,7 +154,7 @@ func (x *Index) insert(d Doc, set, sel []uint64) int32 {
 		x.groupByName[d.Group] = gi
 	}
 	g := x.groups[gi]
-	e := entry{id: d.ID, group: gi, gpos: int32(len(g.members)), time: d.Time, set: set, sel: sel, live: true, stale: true}
+	e := entry{id: d.ID, group: gi, gpos: int32(len(g.members)), time: d.Time, set: set, sel: sel, head: head, live: true, stale: true}
 	for _, k := range d.Keys {
 		if k != "" {
 			e.keys = append(e.keys, mix(wordHash(scopedKey(d.Group, k))))
@@ -668,10 +669,60 @@ func (x *Index) roundups(rank []int32) {
 	}
 }
 
+// lede returns doc h's opening: its first ledeShingles shingles in text
+// order that are not its group's boilerplate (a by-line block is not an
+// opening), as a sorted set.
+func (x *Index) lede(h int32) []uint64 {
+	e := &x.docs[h]
+	var out []uint64
+	for _, s := range e.head {
+		if len(out) == ledeShingles {
+			break
+		}
+		if i, ok := slices.BinarySearch(e.set, s); ok && bit(e.bp, i) {
+			continue
+		}
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// foreignLedes counts the distinct openings of other texts that doc h
+// quotes whole: a round-up quotes the first paragraphs of each story it
+// gathers, while an article contains no opening but its own (its copies
+// and summaries open the same way, and count once; a rewrite opens with a
+// new lede the original does not have).
+func (x *Index) foreignLedes(h int32) int {
+	content := x.docs[h].content()
+	var found [][]uint64
+	for _, ed := range x.docs[h].nb {
+		if int(ed.shared) < x.o.MinShared {
+			continue
+		}
+		l := x.lede(ed.doc)
+		if len(l) < ledeShingles/2 || 5*len(intersection(l, content)) < 4*len(l) {
+			continue // too short to tell, or not quoted whole
+		}
+		same := false
+		for _, f := range found {
+			if 2*len(intersection(l, f)) >= len(l) {
+				same = true
+				break
+			}
+		}
+		if !same {
+			found = append(found, l)
+		}
+	}
+	return len(found)
+}
+
 // isRoundup tells whether doc h is made of parts of several other stories:
-// the texts that share a part of it (not the whole: near copies do not
-// count) fall into at least RoundupParts disjoint parts of it, which
-// together cover most of it. An article quoted by a summary in one place
+// it quotes the openings of two or more other stories whole (see
+// foreignLedes), or the texts that share a part of it (not the whole: near
+// copies do not count) fall into at least RoundupParts disjoint parts of
+// it, which together cover most of it. An article quoted by a summary in one place
 // and sharing background with a follow-up in another has two parts and
 // keeps most of its text to itself; a round-up of three stories does not.
 // Neighbours are taken in time order. It also returns the sizes of the
@@ -682,6 +733,7 @@ func (x *Index) isRoundup(h int32, rank []int32) (bool, []int) {
 	if n == 0 || len(e.nb) == 0 {
 		return false, nil
 	}
+	quotesLedes := x.foreignLedes(h) >= 2
 	// Cheap bounds first: each part needs a doc of its own, and the parts
 	// cover at most what the docs share with this one.
 	docs, sum := 0, 0
@@ -692,7 +744,7 @@ func (x *Index) isRoundup(h int32, rank []int32) (bool, []int) {
 		}
 	}
 	if docs < x.o.RoundupParts || float64(sum) < x.o.RoundupCoverage*float64(n) {
-		return false, nil
+		return quotesLedes, nil
 	}
 	nbs := slices.Clone(e.nb)
 	slices.SortFunc(nbs, func(a, b edge) int { return int(rank[a.doc] - rank[b.doc]) })
@@ -724,7 +776,7 @@ func (x *Index) isRoundup(h int32, rank []int32) (bool, []int) {
 			covered = union(covered, part)
 		}
 	}
-	return len(big) >= x.o.RoundupParts && float64(len(covered)) >= x.o.RoundupCoverage*float64(n), big
+	return quotesLedes || (len(big) >= x.o.RoundupParts && float64(len(covered)) >= x.o.RoundupCoverage*float64(n)), big
 }
 
 // match tells whether doc d may join a cluster through doc m, and how
@@ -741,6 +793,9 @@ func (x *Index) match(d int32, ed edge, viaRep bool) (Rule, Pair) {
 // rule decides a pair: a is the doc being placed, b the member it is
 // compared with.
 func (o Options) rule(pr Pair, viaRep, roundupA, roundupB bool) Rule {
+	if roundupA != roundupB && (o.nearCopy(pr) || o.contained(pr)) {
+		return RuleRoundup // a round-up and a story: never the same text
+	}
 	if o.nearCopy(pr) {
 		return RuleNearCopy
 	}
@@ -753,11 +808,7 @@ func (o Options) rule(pr Pair, viaRep, roundupA, roundupB bool) Rule {
 	if !viaRep {
 		return RuleNotRep
 	}
-	larger := roundupA
-	if pr.SizeB > pr.SizeA {
-		larger = roundupB
-	}
-	if larger {
+	if roundupA || roundupB {
 		return RuleRoundup
 	}
 	return RuleContained
@@ -771,18 +822,42 @@ type placed struct {
 
 // cluster brings the index up to date and forms the clusters: docs are
 // taken oldest first; each joins the cluster of a doc it shares a key
-// with, else the cluster it matches best (the older on a tie), else starts
-// one.
+// with, else the cluster of a near copy of it, else the cluster it (or a
+// near copy of it) matches best (the older on a tie), else starts one.
 func (x *Index) cluster() (clusters [][]int32, why []placed) {
 	x.refresh()
 	order, rank := x.order()
 	x.roundups(rank)
+	// Near copies of each other (copies, edited copies, whole rewrites)
+	// always end up together, whichever comes first: a rewrite published
+	// before the full copy still joins the story whose summary came first,
+	// through that copy.
+	uf := newUnionFind(len(x.docs))
+	for h := range x.docs {
+		e := &x.docs[h]
+		if !e.live {
+			continue
+		}
+		for _, ed := range e.nb {
+			if int(ed.doc) > h && e.roundup == x.docs[ed.doc].roundup && x.o.nearCopy(x.pair(int32(h), ed.doc, ed.shared)) {
+				uf.union(h, int(ed.doc))
+			}
+		}
+	}
+	members := map[int][]int32{} // near-copy group -> docs, oldest first
+	for _, d := range order {
+		g := uf.find(int(d))
+		members[g] = append(members[g], d)
+	}
+	groupCluster := map[int]int32{}
+
 	why = make([]placed, len(x.docs))
 	clusterOf := make([]int32, len(x.docs)) // cluster+1
 	byKey := map[uint64]int32{}
 	var cands []edge
 	for _, d := range order {
 		e := &x.docs[d]
+		g := uf.find(int(d))
 		c := int32(-1)
 		for _, k := range e.keys {
 			if cl, ok := byKey[k]; ok {
@@ -791,21 +866,33 @@ func (x *Index) cluster() (clusters [][]int32, why []placed) {
 				break
 			}
 		}
+		if gc, ok := groupCluster[g]; c < 0 && ok {
+			c = gc
+			for _, m := range members[g] {
+				if clusterOf[m] != 0 {
+					why[d] = placed{rule: RuleNearCopy, via: m, pair: x.pairOf(d, m)}
+					break
+				}
+			}
+		}
 		if c < 0 {
+			// d, or any near copy of it placed later, may match a story.
 			// Candidates in time order, so that a tie goes to the older
 			// story whatever order the docs came in.
-			cands = append(cands[:0], e.nb...)
-			slices.SortFunc(cands, func(a, b edge) int { return int(rank[a.doc] - rank[b.doc]) })
 			best := 0.0
-			for _, ed := range cands {
-				if clusterOf[ed.doc] == 0 {
-					continue // not placed yet: later in time
-				}
-				mc := clusterOf[ed.doc] - 1
-				r, pr := x.match(d, ed, clusters[mc][0] == ed.doc)
-				if (r == RuleNearCopy || r == RuleContained) && pr.Containment > best {
-					best, c = pr.Containment, mc
-					why[d] = placed{rule: r, via: ed.doc, pair: pr}
+			for _, q := range members[g] {
+				cands = append(cands[:0], x.docs[q].nb...)
+				slices.SortFunc(cands, func(a, b edge) int { return int(rank[a.doc] - rank[b.doc]) })
+				for _, ed := range cands {
+					if clusterOf[ed.doc] == 0 {
+						continue // not placed yet: later in time
+					}
+					mc := clusterOf[ed.doc] - 1
+					r, pr := x.match(q, ed, clusters[mc][0] == ed.doc)
+					if (r == RuleNearCopy || r == RuleContained) && pr.Containment > best {
+						best, c = pr.Containment, mc
+						why[d] = placed{rule: r, via: ed.doc, pair: pr}
+					}
 				}
 			}
 		}
@@ -816,6 +903,9 @@ func (x *Index) cluster() (clusters [][]int32, why []placed) {
 		}
 		clusters[c] = append(clusters[c], d)
 		clusterOf[d] = c + 1
+		if _, ok := groupCluster[g]; !ok {
+			groupCluster[g] = c
+		}
 		for _, k := range e.keys {
 			if _, ok := byKey[k]; !ok {
 				byKey[k] = c
@@ -823,6 +913,43 @@ func (x *Index) cluster() (clusters [][]int32, why []placed) {
 		}
 	}
 	return clusters, why
+}
+
+// pairOf is the evidence between two neighbours.
+func (x *Index) pairOf(a, b int32) Pair {
+	for _, ed := range x.docs[a].nb {
+		if ed.doc == b {
+			return x.pair(a, b, ed.shared)
+		}
+	}
+	return x.pair(a, b, 0)
+}
+
+type unionFind []int
+
+func newUnionFind(n int) unionFind {
+	u := make(unionFind, n)
+	for i := range u {
+		u[i] = i
+	}
+	return u
+}
+
+func (u unionFind) find(i int) int {
+	for u[i] != i {
+		u[i] = u[u[i]]
+		i = u[i]
+	}
+	return i
+}
+
+func (u unionFind) union(a, b int) {
+	ra, rb := u.find(a), u.find(b)
+	if ra < rb {
+		u[rb] = ra
+	} else {
+		u[ra] = rb
+	}
 }
 
 // Neighbours brings the index up to date and returns the ids of the docs
@@ -893,14 +1020,15 @@ func batchIndex(docs []Doc, o Options) *Index {
 	x.docs = make([]entry, 0, len(docs))
 	sets := make([][]uint64, len(docs))
 	sels := make([][]uint64, len(docs))
+	heads := make([][]uint64, len(docs))
 	parallelChunks(len(docs), func(lo, hi int) {
 		var sh shingler
 		for i := lo; i < hi; i++ {
-			sets[i], sels[i] = sh.sign(docs[i].Text, o.Shingle, x.window)
+			sets[i], sels[i], heads[i] = sh.sign(docs[i].Text, o.Shingle, x.window)
 		}
 	})
 	for i, d := range docs {
-		x.insert(d, sets[i], sels[i])
+		x.insert(d, sets[i], sels[i], heads[i])
 	}
 	return x
 }

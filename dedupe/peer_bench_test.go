@@ -31,7 +31,7 @@ func BenchmarkPeers(b *testing.B) {
 		raw := make([][]uint64, len(docs))
 		var sh shingler
 		for i, d := range docs {
-			raw[i], _ = sh.sign(d.Text, o.Shingle, 0)
+			raw[i], _, _ = sh.sign(d.Text, o.Shingle, 0)
 			bp.Add(d.Group, d.ID, raw[i])
 		}
 		for i, d := range docs {

@@ -93,7 +93,7 @@ func shingleHash(ws []uint64) uint64 {
 // "Region: World") give no shingle at all.
 func shingles(text string, k int) []uint64 {
 	var sh shingler
-	set, _ := sh.sign(text, k, 0)
+	set, _, _ := sh.sign(text, k, 0)
 	return set
 }
 
@@ -114,7 +114,10 @@ type shingler struct {
 // one window). Whatever text two documents share in a run of w shingles
 // or more, or as a whole short paragraph, gives them a selected shingle in
 // common; about 2/(w+1) of the shingles are selected.
-func (s *shingler) sign(text string, k, w int) (set, sel []uint64) {
+//
+// head is the text's first headShingles distinct shingles in text order:
+// the opening, which the round-up rule compares (see ledeOf).
+func (s *shingler) sign(text string, k, w int) (set, sel, head []uint64) {
 	s.all, s.sel = s.all[:0], s.sel[:0]
 	for len(text) > 0 {
 		p := text
@@ -135,6 +138,14 @@ func (s *shingler) sign(text string, k, w int) (set, sel []uint64) {
 			s.sel = winnow(s.all[start:], w, s.sel)
 		}
 	}
+	for _, h := range s.all {
+		if len(head) == headShingles {
+			break
+		}
+		if !slices.Contains(head, h) {
+			head = append(head, h)
+		}
+	}
 	set = make([]uint64, len(s.all))
 	set = set[:sortHashes(s.all, set, &s.count)]
 	if w > 0 {
@@ -148,8 +159,13 @@ func (s *shingler) sign(text string, k, w int) (set, sel []uint64) {
 			sel[i>>6] |= 1 << (i & 63)
 		}
 	}
-	return set, sel
+	return set, sel, head
 }
+
+// headShingles is how many opening shingles a fingerprint keeps: room for
+// a lede of ledeShingles once a header (a by-line block that is the
+// group's boilerplate) is skipped.
+const headShingles = 40
 
 // winnow appends to out the hashes winnowing selects in hs.
 func winnow(hs []uint64, w int, out []uint64) []uint64 {
