@@ -636,3 +636,59 @@ func TestFetchStateRoundTrip(t *testing.T) {
 		t.Errorf("Target: %q", got.Target())
 	}
 }
+
+func TestFingerprints(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	st := FeedState{URL: "https://a/feed", LastStatus: StatusOK}
+	a, b := item("a", "", "A", t0), item("b", "", "B", t0)
+	a.Text, b.Text = "text of a", "text of b"
+	mustSave(t, db, st, []feed.Item{a, b}, t0)
+	items, _ := db.Items(ctx)
+	ids := map[string]int64{items[0].GUID: items[0].ID, items[1].GUID: items[1].ID}
+	if err := db.SaveFingerprints(ctx, map[int64][]byte{ids["a"]: []byte("fa"), ids["b"]: []byte("fb"), 999: []byte("gone")}); err != nil {
+		t.Fatal(err)
+	}
+	fps, err := db.Fingerprints(ctx)
+	if err != nil || len(fps) != 2 || string(fps[ids["a"]]) != "fa" {
+		t.Fatalf("fingerprints %v, %v", fps, err)
+	}
+	// The same text again keeps it; a changed text drops it.
+	a2 := a
+	a2.Title = "A, retitled"
+	b2 := b
+	b2.Text = "text of b, edited"
+	mustSave(t, db, st, []feed.Item{a2, b2}, t0.Add(time.Hour))
+	fps, _ = db.Fingerprints(ctx)
+	if string(fps[ids["a"]]) != "fa" || fps[ids["b"]] != nil {
+		t.Errorf("after an edit: %v", fps)
+	}
+	// Pruning an item takes its fingerprint.
+	if _, err := db.Prune(ctx, time.Time{}, 1); err != nil {
+		t.Fatal(err)
+	}
+	if fps, _ = db.Fingerprints(ctx); len(fps) > 1 {
+		t.Errorf("fingerprints of pruned items remain: %v", fps)
+	}
+}
+
+func TestCopyTo(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	mustSave(t, db, FeedState{URL: "https://a/feed"}, []feed.Item{item("a", "", "A", t0)}, t0)
+	p := filepath.Join(t.TempDir(), "copy.db")
+	if err := db.CopyTo(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	mustSave(t, c, FeedState{URL: "https://b/feed"}, []feed.Item{item("b", "", "B", t0)}, t0)
+	orig, _ := db.Items(ctx)
+	cp, _ := c.Items(ctx)
+	if len(orig) != 1 || len(cp) != 2 {
+		t.Errorf("original %d items, copy %d: want 1 and 2", len(orig), len(cp))
+	}
+}

@@ -121,6 +121,7 @@ type env struct {
 func commands() []command {
 	return []command{
 		statusCommand(),
+		explainCommand(),
 		feedsCommand(),
 		importOPMLCommand(),
 		exportOPMLCommand(),
@@ -181,10 +182,11 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	fs.SetOutput(m.Stderr)
 	configPath := fs.String("config", "config.toml", "the configuration `file`")
 	verbose := fs.Bool("v", false, "log debug detail (each feed read)")
-	var once, force, showVersion *bool
+	var once, force, dryRun, showVersion *bool
 	if cmd == nil {
 		once = fs.Bool("once", false, "run once: fetch, dedupe, write the output, and exit")
 		force = fs.Bool("force", false, "with --once: fetch every feed now, even those waiting out a backoff or their own interval")
+		dryRun = fs.Bool("dry-run", false, "with --once: print the stories it would form, and why each copy joined, writing nothing")
 		showVersion = fs.Bool("version", false, "print the version and exit")
 		fs.Usage = func() { m.printUsage(fs) }
 	} else {
@@ -214,8 +216,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		fmt.Fprintln(m.Stdout, "aggregate", version)
 		return nil
 	}
-	if cmd == nil && *force && !*once {
-		fmt.Fprintln(m.Stderr, "aggregate: --force goes with --once")
+	if cmd == nil && (*force || *dryRun) && !*once {
+		fmt.Fprintln(m.Stderr, "aggregate: --force and --dry-run go with --once")
 		return errUsage
 	}
 	if cmd == nil && len(rest) > 0 {
@@ -244,6 +246,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	switch {
 	case cmd != nil:
 		return cmd.run(ctx, m, e, rest)
+	case *once && *dryRun:
+		return m.dryRun(ctx, e, *force)
 	case *once:
 		p := newPipeline(e.cfg, m.db, e.log, m.Clock)
 		p.progressTo = m.Stderr
@@ -264,6 +268,7 @@ func (m *Main) help(args []string) error {
 	if len(args) == 0 {
 		fs.Bool("once", false, "run once: fetch, dedupe, write the output, and exit")
 		fs.Bool("force", false, "with --once: fetch every feed now, even those waiting out a backoff or their own interval")
+		fs.Bool("dry-run", false, "with --once: print the stories it would form, and why each copy joined, writing nothing")
 		fs.Bool("version", false, "print the version and exit")
 		m.printUsage(fs)
 		return nil

@@ -35,6 +35,10 @@ type stats struct {
 	Merged               int // copies folded into another entry
 	Pruned               int
 	Output               map[string][]byte // the rendered files, by name
+	// Stories are the clusters with the reason each item joined, over
+	// StoryItems (by store item ID), for --dry-run.
+	Stories    []dedupe.Story
+	StoryItems []store.StoredItem
 }
 
 // pipeline is fetch -> parse -> store -> dedupe -> emit, run once per call.
@@ -141,7 +145,12 @@ func (p *pipeline) runOnce(ctx context.Context) (*stats, error) {
 		return st, err
 	}
 	stage("load")
-	clusters := assignIDs(items, cluster(items, p.cfg.Dedupe), old, now)
+	cs, stories, err := p.cluster(ctx, items)
+	if err != nil {
+		return st, err
+	}
+	clusters := assignIDs(items, cs, old, now)
+	st.Stories, st.StoryItems = stories, items
 	stage("dedupe")
 	if err := p.db.ReplaceClusters(ctx, clusters); err != nil {
 		return st, err
@@ -428,19 +437,50 @@ func itemTime(it store.StoredItem) time.Time {
 	return it.FirstSeen
 }
 
-// cluster runs dedupe over the stored items; members are item indexes.
-func cluster(items []store.StoredItem, opts dedupe.Options) []dedupe.Cluster {
-	docs := make([]dedupe.Doc, len(items))
+// doc is what dedupe sees of a stored item.
+func doc(it store.StoredItem) dedupe.Doc {
+	return dedupe.Doc{
+		ID:    strconv.FormatInt(it.ID, 10),
+		Group: it.FeedURL,
+		Text:  it.Text,
+		Time:  itemTime(it),
+		Keys:  []string{it.GUID, it.Link},
+	}
+}
+
+// cluster runs dedupe over the stored items. Items whose fingerprint is
+// stored are not shingled again; the others' fingerprints are stored for
+// the next run. Clusters name items by index, the representative first.
+func (p *pipeline) cluster(ctx context.Context, items []store.StoredItem) ([]dedupe.Cluster, []dedupe.Story, error) {
+	fps, err := p.db.Fingerprints(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	x := dedupe.NewIndex(p.cfg.Dedupe)
+	fresh := map[int64][]byte{}
+	byID := make(map[string]int, len(items))
 	for i, it := range items {
-		docs[i] = dedupe.Doc{
-			ID:    strconv.FormatInt(it.ID, 10),
-			Group: it.FeedURL,
-			Text:  it.Text,
-			Time:  itemTime(it),
-			Keys:  []string{it.GUID, it.Link},
+		d := doc(it)
+		byID[d.ID] = i
+		if fp, ok := fps[it.ID]; ok && x.AddFingerprint(d, fp) == nil {
+			continue
+		}
+		x.Add(d)
+		if fp, ok := x.Fingerprint(d.ID); ok {
+			fresh[it.ID] = fp
 		}
 	}
-	return dedupe.Clusters(docs, opts)
+	stories := x.Clusters()
+	if err := p.db.SaveFingerprints(ctx, fresh); err != nil {
+		return nil, nil, err
+	}
+	cs := make([]dedupe.Cluster, len(stories))
+	for i, s := range stories {
+		for _, id := range s.IDs {
+			cs[i].Members = append(cs[i].Members, byID[id])
+		}
+	}
+	return cs, stories, nil
 }
 
 // assignIDs turns this run's clusters into stored clusters, keeping the id

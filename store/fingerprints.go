@@ -1,0 +1,67 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// Fingerprints returns the stored fingerprint of every item that has one,
+// by item ID.
+func (db *DB) Fingerprints(ctx context.Context) (map[int64][]byte, error) {
+	rows, err := db.r.QueryContext(ctx, "SELECT item_id, fp FROM fingerprints")
+	if err != nil {
+		return nil, fmt.Errorf("store: list fingerprints: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64][]byte{}
+	for rows.Next() {
+		var id int64
+		var fp []byte
+		if err := rows.Scan(&id, &fp); err != nil {
+			return nil, fmt.Errorf("store: list fingerprints: %w", err)
+		}
+		out[id] = fp
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list fingerprints: %w", err)
+	}
+	return out, nil
+}
+
+// SaveFingerprints stores fingerprints by item ID, in one transaction,
+// replacing any stored for the same items. An ID with no item is skipped
+// (it was pruned meanwhile).
+func (db *DB) SaveFingerprints(ctx context.Context, fps map[int64][]byte) error {
+	if len(fps) == 0 {
+		return nil
+	}
+	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO fingerprints (item_id, fp)
+			SELECT id, ? FROM items WHERE id = ?
+			ON CONFLICT (item_id) DO UPDATE SET fp = excluded.fp`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for id, fp := range fps {
+			if _, err := stmt.ExecContext(ctx, fp, id); err != nil {
+				return fmt.Errorf("item %d: %w", id, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: save fingerprints: %w", err)
+	}
+	return nil
+}
+
+// CopyTo writes a consistent copy of the whole database to path (which must
+// not exist): a dry run works on the copy and leaves the store as it was.
+func (db *DB) CopyTo(ctx context.Context, path string) error {
+	if _, err := db.w.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+		return fmt.Errorf("store: copy to %s: %w", path, err)
+	}
+	return nil
+}
