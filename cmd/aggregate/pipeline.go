@@ -155,6 +155,7 @@ func (p *pipeline) runOnce(ctx context.Context) (*stats, error) {
 	if err := p.db.ReplaceClusters(ctx, clusters); err != nil {
 		return st, err
 	}
+	stage("store clusters")
 	entries := buildEntries(items, clusters)
 	st.Items, st.Entries, st.Merged = len(items), len(entries), len(items)-len(entries)
 	if len(entries) > p.cfg.Output.MaxItems {
@@ -168,7 +169,7 @@ func (p *pipeline) runOnce(ctx context.Context) (*stats, error) {
 	if _, err := publish.WriteRendered(dir, out); err != nil {
 		return st, fmt.Errorf("write output: %w", err)
 	}
-	stage("store clusters and write output")
+	stage("write output")
 	st.Output = out
 	return st, nil
 }
