@@ -91,23 +91,38 @@ func (f Files) Path(name string) string { return filepath.Join(f.Dir, name) }
 // Write renders entries (see Render) and replaces feed.xml, feed.atom,
 // feed.json and index.html in dir, creating dir if needed. See WriteRendered
 // for what happens on failure.
-func Write(dir string, m feed.Meta, entries []feed.Entry) (Files, error) {
+func (p *Publisher) Write(dir string, m feed.Meta, entries []feed.Entry) (Files, error) {
 	bodies, err := Render(m, entries)
 	if err != nil {
 		return Files{}, err
 	}
-	return WriteRendered(dir, bodies)
+	return p.WriteRendered(dir, bodies)
 }
 
-// Hooks for tests to make one step fail.
-var (
-	syncFile   = (*os.File).Sync
-	renameFile = os.Rename
-)
+// Publisher writes the output files. Writers that share a Publisher are
+// serialised, so that two concurrent writes never leave files from two
+// renders side by side.
+type Publisher struct {
+	mu sync.Mutex
+	// sync and rename are the file system's; tests make one step fail.
+	sync   func(*os.File) error
+	rename func(oldpath, newpath string) error
+}
 
-// mu serialises writers in this process so that two concurrent calls
-// cannot interleave their renames.
-var mu sync.Mutex
+// New returns a Publisher.
+func New() *Publisher {
+	return &Publisher{sync: (*os.File).Sync, rename: os.Rename}
+}
+
+// Write renders and writes with a Publisher of its own.
+func Write(dir string, m feed.Meta, entries []feed.Entry) (Files, error) {
+	return New().Write(dir, m, entries)
+}
+
+// WriteRendered writes with a Publisher of its own.
+func WriteRendered(dir string, bodies map[string][]byte) (Files, error) {
+	return New().WriteRendered(dir, bodies)
+}
 
 // WriteRendered writes already rendered files (keyed by plain file names)
 // into dir. Every file is first written in full to a temporary file in dir,
@@ -120,7 +135,7 @@ var mu sync.Mutex
 // directory is writable by then) leaves the files before it replaced and
 // the ones after it with their old content; each file is always either
 // wholly old or wholly new.
-func WriteRendered(dir string, bodies map[string][]byte) (Files, error) {
+func (p *Publisher) WriteRendered(dir string, bodies map[string][]byte) (Files, error) {
 	names := make([]string, 0, len(bodies))
 	for name := range bodies {
 		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) || name != filepath.Base(name) {
@@ -142,8 +157,8 @@ func WriteRendered(dir string, bodies map[string][]byte) (Files, error) {
 		return strings.Compare(a, b)
 	})
 
-	mu.Lock()
-	defer mu.Unlock()
+	p.mu.Lock()
+	defer p.mu.Unlock()
 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Files{}, fmt.Errorf("publish: create directory: %w", err)
@@ -161,7 +176,7 @@ func WriteRendered(dir string, bodies map[string][]byte) (Files, error) {
 			cleanup()
 			return Files{}, fmt.Errorf("publish: write %s: target is a directory", target)
 		}
-		tmp, err := writeTemp(dir, name, bodies[name])
+		tmp, err := writeTemp(dir, name, bodies[name], p.sync)
 		if tmp != "" {
 			temps[name] = tmp
 		}
@@ -172,7 +187,7 @@ func WriteRendered(dir string, bodies map[string][]byte) (Files, error) {
 	}
 	for _, name := range names {
 		target := filepath.Join(dir, name)
-		if err := renameFile(temps[name], target); err != nil {
+		if err := p.rename(temps[name], target); err != nil {
 			cleanup()
 			return Files{}, fmt.Errorf("publish: replace %s: %w", target, err)
 		}
@@ -192,7 +207,7 @@ func WriteRendered(dir string, bodies map[string][]byte) (Files, error) {
 // writeTemp writes data to a new temporary file next to the target and
 // returns its path (also on error, when the file was created, so that the
 // caller removes it).
-func writeTemp(dir, name string, data []byte) (string, error) {
+func writeTemp(dir, name string, data []byte, syncFile func(*os.File) error) (string, error) {
 	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
 	if err != nil {
 		return "", err

@@ -221,28 +221,28 @@ func TestWriteFailures(t *testing.T) {
 
 	t.Run("fsync fails", func(t *testing.T) {
 		dir, old := prepare(t)
-		defer func(f func(*os.File) error) { syncFile = f }(syncFile)
-		syncFile = func(f *os.File) error {
+		p := New()
+		p.sync = func(f *os.File) error {
 			if strings.Contains(filepath.Base(f.Name()), feed.JSONFile) {
 				return errors.New("injected fsync failure")
 			}
 			return f.Sync()
 		}
-		_, err := Write(dir, newM, newEntries)
+		_, err := p.Write(dir, newM, newEntries)
 		wantErrNaming(t, err, filepath.Join(dir, feed.JSONFile))
 		assertState(t, dir, old) // nothing was renamed: every file is old
 	})
 
 	t.Run("rename fails", func(t *testing.T) {
 		dir, old := prepare(t)
-		defer func(f func(string, string) error) { renameFile = f }(renameFile)
-		renameFile = func(from, to string) error {
+		p := New()
+		p.rename = func(from, to string) error {
 			if filepath.Base(to) == feed.JSONFile {
 				return &os.LinkError{Op: "rename", Old: from, New: to, Err: errors.New("injected")}
 			}
 			return os.Rename(from, to)
 		}
-		_, err := Write(dir, newM, newEntries)
+		_, err := p.Write(dir, newM, newEntries)
 		wantErrNaming(t, err, filepath.Join(dir, feed.JSONFile))
 		// The feeds before it are new, it and the page are old; each file
 		// is whole, and no temporary file is left.
@@ -280,6 +280,7 @@ func TestWriteFailures(t *testing.T) {
 func TestConcurrentWrites(t *testing.T) {
 	dir := t.TempDir()
 	const n = 8
+	p := New() // writers sharing a Publisher are serialised
 	renders := make([]map[string][]byte, n)
 	var wg sync.WaitGroup
 	for i := range n {
@@ -289,7 +290,7 @@ func TestConcurrentWrites(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			m, entries := input(title)
-			if _, err := Write(dir, m, entries); err != nil {
+			if _, err := p.Write(dir, m, entries); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -299,7 +300,7 @@ func TestConcurrentWrites(t *testing.T) {
 	if len(got) != len(Names) {
 		t.Fatalf("dir holds %d files, want %d", len(got), len(Names))
 	}
-	// Write holds a lock for the whole replacement, so all four files come
+	// The Publisher holds a lock for the whole replacement, so all four files come
 	// from the same render.
 	match := -1
 	for i, r := range renders {

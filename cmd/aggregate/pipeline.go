@@ -50,6 +50,9 @@ type pipeline struct {
 	fetcher *fetch.Fetcher
 	policy  fetch.Policy
 	parser  *feed.Parser
+	// publisher writes the output; one per pipeline, so that its runs
+	// never interleave their files.
+	publisher *publish.Publisher
 	// force fetches every feed now, whatever its backoff says.
 	force bool
 	// progressTo receives the progress of fetching: a bar when it is a
@@ -78,6 +81,7 @@ func newPipeline(cfg *config.Config, db *store.DB, log *slog.Logger, clk clock.C
 		// and feeds ask for on top.
 		policy:     fetch.Policy{Base: cfg.Fetch.BackoffBase.Duration, Cap: cfg.Fetch.BackoffMax.Duration},
 		parser:     feed.NewParser(),
+		publisher:  publish.New(),
 		progressTo: io.Discard,
 	}
 }
@@ -166,7 +170,7 @@ func (p *pipeline) runOnce(ctx context.Context) (*stats, error) {
 		return st, err
 	}
 	dir := p.cfg.Resolve(p.cfg.Output.Dir)
-	if _, err := publish.WriteRendered(dir, out); err != nil {
+	if _, err := p.publisher.WriteRendered(dir, out); err != nil {
 		return st, fmt.Errorf("write output: %w", err)
 	}
 	stage("write output")
