@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"sort"
 	"strings"
 )
@@ -271,9 +270,3 @@ func restyle(p string, curly bool) string {
 }
 
 func pick[T any](r *rand.Rand, s []T) T { return s[r.IntN(len(s))] }
-
-func shuffled[T any](r *rand.Rand, s []T) []T {
-	s = slices.Clone(s)
-	r.Shuffle(len(s), func(i, j int) { s[i], s[j] = s[j], s[i] })
-	return s
-}

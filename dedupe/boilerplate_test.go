@@ -1,10 +1,9 @@
 package dedupe
 
-// Boilerplate learns, per group (a source feed), the shingles that the
-// group repeats across its own texts: a republisher's disclaimer, an
-// activist site's donation appeal, a by-line block. A shingle seen in at
-// least minDocs distinct texts of the group is boilerplate there. Nothing
-// is hard-coded: a new site's footer is learnt from its own feed.
+// Boilerplate is the exhaustive reference's boilerplate learning; the
+// Index learns the same, incrementally. Per group (a source feed), a
+// shingle seen in at least minDocs distinct texts of the group is
+// boilerplate there.
 type Boilerplate struct {
 	minDocs int
 	seen    map[string]map[uint64]int // group -> shingle -> texts
