@@ -6,29 +6,6 @@ import (
 	"fmt"
 )
 
-// Fingerprints returns the stored fingerprint of every item that has one,
-// by item ID.
-func (db *DB) Fingerprints(ctx context.Context) (map[int64][]byte, error) {
-	rows, err := db.r.QueryContext(ctx, "SELECT item_id, fp FROM fingerprints")
-	if err != nil {
-		return nil, fmt.Errorf("store: list fingerprints: %w", err)
-	}
-	defer rows.Close()
-	out := map[int64][]byte{}
-	for rows.Next() {
-		var id int64
-		var fp []byte
-		if err := rows.Scan(&id, &fp); err != nil {
-			return nil, fmt.Errorf("store: list fingerprints: %w", err)
-		}
-		out[id] = fp
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list fingerprints: %w", err)
-	}
-	return out, nil
-}
-
 // SaveFingerprints stores fingerprints by item ID, in one transaction,
 // replacing any stored for the same items. An ID with no item is skipped
 // (it was pruned meanwhile).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aggregate-dev/aggregate/feed"
@@ -18,39 +19,111 @@ type StoredItem struct {
 }
 
 // Items returns every stored item of every feed, ordered by ID (which is
-// the order in which they were first stored).
+// the order in which they were first stored), bodies included.
 func (db *DB) Items(ctx context.Context) ([]StoredItem, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, feed_url, feed_title, guid, link, title, author,
-		published, updated, body_html, body_text, first_seen
-		FROM items ORDER BY id`)
+	var out []StoredItem
+	err := db.scanItems(ctx, itemColumns+", i.body_html, i.body_text", "", func(it *StoredItem) error {
+		out = append(out, *it)
+		return nil
+	}, func(it *StoredItem) []any { return []any{&it.HTML, &it.Text} })
 	if err != nil {
 		return nil, fmt.Errorf("store: list items: %w", err)
 	}
+	return out, nil
+}
+
+// ScanItems calls fn with every stored item, ordered by ID, and the item's
+// stored fingerprint (nil when it has none), one row at a time, so that a
+// history of a million items need not be held at once. Bodies are what a
+// run needs and no more: HTML never, the text only when there is no
+// fingerprint to stand for it (see Bodies). fn must not keep fp.
+func (db *DB) ScanItems(ctx context.Context, fn func(it StoredItem, fp []byte) error) error {
+	var fp []byte
+	err := db.scanItems(ctx, itemColumns+", f.fp, CASE WHEN f.fp IS NULL THEN i.body_text ELSE '' END",
+		"LEFT JOIN fingerprints f ON f.item_id = i.id",
+		func(it *StoredItem) error { return fn(*it, fp) },
+		func(it *StoredItem) []any { fp = nil; return []any{&fp, &it.Text} })
+	if err != nil {
+		return fmt.Errorf("store: scan items: %w", err)
+	}
+	return nil
+}
+
+// Body is what an item says, as stored: for the entries a run writes.
+type Body struct {
+	HTML, Text string
+}
+
+// Bodies returns the bodies of the items with these IDs, by ID; an ID with
+// no item is left out.
+func (db *DB) Bodies(ctx context.Context, ids []int64) (map[int64]Body, error) {
+	out := make(map[int64]Body, len(ids))
+	// In chunks, under SQLite's limit on bound parameters.
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 500)]
+		ids = ids[len(chunk):]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		rows, err := db.r.QueryContext(ctx, "SELECT id, body_html, body_text FROM items WHERE id IN (?"+
+			strings.Repeat(",?", len(chunk)-1)+")", args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: item bodies: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var b Body
+			if err := rows.Scan(&id, &b.HTML, &b.Text); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: item bodies: %w", err)
+			}
+			out[id] = b
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("store: item bodies: %w", err)
+		}
+	}
+	return out, nil
+}
+
+const itemColumns = `i.id, i.feed_url, i.feed_title, i.guid, i.link, i.title, i.author,
+	i.published, i.updated, i.first_seen`
+
+// scanItems runs one query over items (aliased i) with join, and calls fn
+// with each row; more gives the destinations of the columns after
+// itemColumns, for the row being read.
+func (db *DB) scanItems(ctx context.Context, columns, join string, fn func(*StoredItem) error, more func(*StoredItem) []any) error {
+	rows, err := db.r.QueryContext(ctx, "SELECT "+columns+" FROM items i "+join+" ORDER BY i.id")
+	if err != nil {
+		return err
+	}
 	defer rows.Close()
-	var out []StoredItem
 	for rows.Next() {
 		var (
 			it                       StoredItem
 			published, updated, seen sql.NullString
 		)
-		if err := rows.Scan(&it.ID, &it.FeedURL, &it.FeedTitle, &it.GUID, &it.Link, &it.Title, &it.Author,
-			&published, &updated, &it.HTML, &it.Text, &seen); err != nil {
-			return nil, fmt.Errorf("store: list items: %w", err)
+		dst := append([]any{&it.ID, &it.FeedURL, &it.FeedTitle, &it.GUID, &it.Link, &it.Title, &it.Author,
+			&published, &updated, &seen}, more(&it)...)
+		if err := rows.Scan(dst...); err != nil {
+			return err
 		}
 		for _, p := range []struct {
 			dst *time.Time
 			src sql.NullString
 		}{{&it.Published, published}, {&it.Updated, updated}, {&it.FirstSeen, seen}} {
 			if *p.dst, err = parseTime(p.src); err != nil {
-				return nil, fmt.Errorf("store: list items: item %d: %w", it.ID, err)
+				return fmt.Errorf("item %d: %w", it.ID, err)
 			}
 		}
-		out = append(out, it)
+		if err := fn(&it); err != nil {
+			return err
+		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list items: %w", err)
-	}
-	return out, nil
+	return rows.Err()
 }
 
 // itemDate is an item's date for retention: its published date if the

@@ -649,7 +649,7 @@ func TestFingerprints(t *testing.T) {
 	if err := db.SaveFingerprints(ctx, map[int64][]byte{ids["a"]: []byte("fa"), ids["b"]: []byte("fb"), 999: []byte("gone")}); err != nil {
 		t.Fatal(err)
 	}
-	fps, err := db.Fingerprints(ctx)
+	fps, err := scanFingerprints(ctx, db)
 	if err != nil || len(fps) != 2 || string(fps[ids["a"]]) != "fa" {
 		t.Fatalf("fingerprints %v, %v", fps, err)
 	}
@@ -659,7 +659,7 @@ func TestFingerprints(t *testing.T) {
 	b2 := b
 	b2.Text = "text of b, edited"
 	mustSave(t, db, st, []feed.Item{a2, b2}, t0.Add(time.Hour))
-	fps, _ = db.Fingerprints(ctx)
+	fps, _ = scanFingerprints(ctx, db)
 	if string(fps[ids["a"]]) != "fa" || fps[ids["b"]] != nil {
 		t.Errorf("after an edit: %v", fps)
 	}
@@ -667,8 +667,86 @@ func TestFingerprints(t *testing.T) {
 	if _, err := db.Prune(ctx, time.Time{}, 1); err != nil {
 		t.Fatal(err)
 	}
-	if fps, _ = db.Fingerprints(ctx); len(fps) > 1 {
+	if fps, _ = scanFingerprints(ctx, db); len(fps) > 1 {
 		t.Errorf("fingerprints of pruned items remain: %v", fps)
+	}
+}
+
+// scanFingerprints returns the stored fingerprints by item, as ScanItems
+// gives them.
+func scanFingerprints(ctx context.Context, db *DB) (map[int64][]byte, error) {
+	out := map[int64][]byte{}
+	err := db.ScanItems(ctx, func(it StoredItem, fp []byte) error {
+		if fp != nil {
+			out[it.ID] = fp
+		}
+		return nil
+	})
+	return out, err
+}
+
+func TestScanItemsAndBodies(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	st := FeedState{URL: "https://a/feed", LastStatus: StatusOK}
+	var in []feed.Item
+	for i := range 1200 {
+		it := item(fmt.Sprint("g", i), fmt.Sprint("https://a/", i), fmt.Sprint("T", i), t0.Add(time.Duration(i)*time.Minute))
+		it.HTML, it.Text = fmt.Sprintf("<p>body %d</p>", i), fmt.Sprint("body ", i)
+		in = append(in, it)
+	}
+	mustSave(t, db, st, in, t0)
+	all, err := db.Items(ctx)
+	if err != nil || len(all) != len(in) {
+		t.Fatalf("items: %d, %v", len(all), err)
+	}
+	if err := db.SaveFingerprints(ctx, map[int64][]byte{all[1].ID: []byte("fp1")}); err != nil {
+		t.Fatal(err)
+	}
+	var got []StoredItem
+	var fps [][]byte
+	err = db.ScanItems(ctx, func(it StoredItem, fp []byte) error {
+		got, fps = append(got, it), append(fps, fp)
+		return nil
+	})
+	if err != nil || len(got) != len(all) {
+		t.Fatalf("scan: %d items, %v", len(got), err)
+	}
+	for i, it := range got {
+		want := all[i]
+		want.HTML = ""
+		if i == 1 {
+			// The fingerprint stands for the text.
+			want.Text = ""
+			if string(fps[i]) != "fp1" {
+				t.Errorf("item 1 fingerprint %q", fps[i])
+			}
+		} else if fps[i] != nil {
+			t.Errorf("item %d has fingerprint %q", i, fps[i])
+		}
+		if it != want {
+			t.Fatalf("scan item %d:\n got %+v\nwant %+v", i, it, want)
+		}
+	}
+	// fn's error stops the scan and comes back.
+	stop := errors.New("stop")
+	n := 0
+	if err := db.ScanItems(ctx, func(StoredItem, []byte) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+		t.Errorf("scan stopped with %v after %d items", err, n)
+	}
+	// Bodies in more than one chunk, an unknown ID left out.
+	ids := []int64{424242}
+	for _, it := range all {
+		ids = append(ids, it.ID)
+	}
+	bodies, err := db.Bodies(ctx, ids)
+	if err != nil || len(bodies) != len(all) {
+		t.Fatalf("bodies: %d, %v", len(bodies), err)
+	}
+	for _, it := range all {
+		if b := bodies[it.ID]; b.HTML != it.HTML || b.Text != it.Text {
+			t.Errorf("body of %d: %+v", it.ID, b)
+		}
 	}
 }
 

@@ -79,12 +79,7 @@ func TestFingerprintsKeptAcrossRuns(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	first, _ := os.ReadFile(filepath.Join(dir, "public", "feed.json"))
-	db, err := store.Open(context.Background(), filepath.Join(dir, "data", "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fps, _ := db.Fingerprints(context.Background())
-	db.Close()
+	fps := storedFingerprints(t, dir)
 	if len(fps) != 9 {
 		t.Fatalf("%d fingerprints stored, want one per item (9)", len(fps))
 	}
@@ -95,4 +90,53 @@ func TestFingerprintsKeptAcrossRuns(t *testing.T) {
 	if string(first) != string(second) {
 		t.Error("the run from stored fingerprints gave another output")
 	}
+
+	// Fingerprints a run cannot use (damaged, or of another version) give
+	// way to the stored texts, and are stored again.
+	db, err := store.Open(context.Background(), filepath.Join(dir, "data", "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := map[int64][]byte{}
+	for id := range fps {
+		bad[id] = []byte("d9 not a fingerprint")
+	}
+	err = db.SaveFingerprints(context.Background(), bad)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(t, "--once", "--force", "--config", cfg); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	third, _ := os.ReadFile(filepath.Join(dir, "public", "feed.json"))
+	if string(first) != string(third) {
+		t.Error("the run over unusable fingerprints gave another output")
+	}
+	for id, fp := range storedFingerprints(t, dir) {
+		if string(fp) == string(bad[id]) {
+			t.Errorf("item %d: the unusable fingerprint was kept", id)
+		}
+	}
+}
+
+// storedFingerprints reads the fingerprints of the store under dir.
+func storedFingerprints(t *testing.T, dir string) map[int64][]byte {
+	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(dir, "data", "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	fps := map[int64][]byte{}
+	err = db.ScanItems(context.Background(), func(it store.StoredItem, fp []byte) error {
+		if fp != nil {
+			fps[it.ID] = fp
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fps
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -140,16 +141,12 @@ func (p *pipeline) runOnce(ctx context.Context) (*stats, error) {
 		return st, err
 	}
 	st.Pruned = pruned
-	items, err := p.configuredItems(ctx)
-	if err != nil {
-		return st, err
-	}
 	old, err := p.db.Clusters(ctx)
 	if err != nil {
 		return st, err
 	}
-	stage("load")
-	cs, stories, err := p.cluster(ctx, items)
+	stage("load clusters")
+	items, cs, stories, err := p.dedupe(ctx)
 	if err != nil {
 		return st, err
 	}
@@ -160,10 +157,10 @@ func (p *pipeline) runOnce(ctx context.Context) (*stats, error) {
 		return st, err
 	}
 	stage("store clusters")
-	entries := buildEntries(items, clusters)
-	st.Items, st.Entries, st.Merged = len(items), len(entries), len(items)-len(entries)
-	if len(entries) > p.cfg.Output.MaxItems {
-		entries = entries[:p.cfg.Output.MaxItems]
+	st.Items, st.Entries, st.Merged = len(items), len(clusters), len(items)-len(clusters)
+	entries, err := p.buildEntries(ctx, items, clusters)
+	if err != nil {
+		return st, err
 	}
 	out, err := publish.Render(p.meta(entries), entries)
 	if err != nil {
@@ -390,29 +387,6 @@ func hostInterval(d time.Duration) time.Duration {
 	return d
 }
 
-// configuredItems returns the stored items of the feeds the config names:
-// a feed removed from the config drops out of the output at once.
-func (p *pipeline) configuredItems(ctx context.Context) ([]store.StoredItem, error) {
-	all, err := p.db.Items(ctx)
-	if err != nil {
-		return nil, err
-	}
-	names := map[string]string{}
-	for _, fc := range p.cfg.Feeds {
-		names[fc.URL] = fc.Name
-	}
-	out := all[:0]
-	for _, it := range all {
-		if name, ok := names[it.FeedURL]; ok {
-			if name != "" {
-				it.FeedTitle = name
-			}
-			out = append(out, it)
-		}
-	}
-	return out, nil
-}
-
 func (p *pipeline) meta(entries []feed.Entry) feed.Meta {
 	m := feed.Meta{
 		Title:       p.cfg.Title,
@@ -453,39 +427,74 @@ func doc(it store.StoredItem) dedupe.Doc {
 	}
 }
 
-// cluster runs dedupe over the stored items. Items whose fingerprint is
-// stored are not shingled again; the others' fingerprints are stored for
-// the next run. Clusters name items by index, the representative first.
-func (p *pipeline) cluster(ctx context.Context, items []store.StoredItem) ([]dedupe.Cluster, []dedupe.Story, error) {
-	fps, err := p.db.Fingerprints(ctx)
-	if err != nil {
-		return nil, nil, err
+// fingerprintBatch is how many new fingerprints a run stores at a time.
+const fingerprintBatch = 4096
+
+// dedupe runs dedupe over the stored items of the feeds the config names
+// (a feed removed from the config drops out of the output at once),
+// reading them one at a time: items whose fingerprint is stored are not
+// shingled again, and the others' fingerprints are stored for the next
+// run. It returns the items without their bodies, and the clusters naming
+// them by index, the representative first.
+func (p *pipeline) dedupe(ctx context.Context) ([]store.StoredItem, []dedupe.Cluster, []dedupe.Story, error) {
+	names := map[string]string{}
+	for _, fc := range p.cfg.Feeds {
+		names[fc.URL] = fc.Name
 	}
 	x := dedupe.NewIndex(p.cfg.Dedupe)
+	var items []store.StoredItem
 	fresh := map[int64][]byte{}
+	err := p.db.ScanItems(ctx, func(it store.StoredItem, fp []byte) error {
+		name, ok := names[it.FeedURL]
+		if !ok {
+			return nil
+		}
+		if name != "" {
+			it.FeedTitle = name
+		}
+		d := doc(it)
+		if fp == nil || x.AddFingerprint(d, fp) != nil {
+			if fp != nil {
+				// A fingerprint of another version: the stored text decides.
+				body, err := p.db.Bodies(ctx, []int64{it.ID})
+				if err != nil {
+					return err
+				}
+				d.Text = body[it.ID].Text
+			}
+			x.Add(d)
+			if fp, ok := x.Fingerprint(d.ID); ok {
+				fresh[it.ID] = fp
+			}
+			if len(fresh) >= fingerprintBatch {
+				if err := p.db.SaveFingerprints(ctx, fresh); err != nil {
+					return err
+				}
+				clear(fresh)
+			}
+		}
+		it.Text = ""
+		items = append(items, it)
+		return nil
+	})
+	if err == nil {
+		err = p.db.SaveFingerprints(ctx, fresh)
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	byID := make(map[string]int, len(items))
 	for i, it := range items {
-		d := doc(it)
-		byID[d.ID] = i
-		if fp, ok := fps[it.ID]; ok && x.AddFingerprint(d, fp) == nil {
-			continue
-		}
-		x.Add(d)
-		if fp, ok := x.Fingerprint(d.ID); ok {
-			fresh[it.ID] = fp
-		}
+		byID[strconv.FormatInt(it.ID, 10)] = i
 	}
 	stories := x.Clusters()
-	if err := p.db.SaveFingerprints(ctx, fresh); err != nil {
-		return nil, nil, err
-	}
 	cs := make([]dedupe.Cluster, len(stories))
 	for i, s := range stories {
 		for _, id := range s.IDs {
 			cs[i].Members = append(cs[i].Members, byID[id])
 		}
 	}
-	return cs, stories, nil
+	return items, cs, stories, nil
 }
 
 // assignIDs turns this run's clusters into stored clusters, keeping the id
@@ -563,8 +572,26 @@ func maxTime(ts ...time.Time) time.Time {
 	return m
 }
 
-// buildEntries makes the merged entries, newest first.
-func buildEntries(items []store.StoredItem, cs []store.Cluster) []feed.Entry {
+// buildEntries makes the merged entries of the newest clusters, up to the
+// output's max_items, newest first; only their representatives' bodies
+// are read.
+func (p *pipeline) buildEntries(ctx context.Context, items []store.StoredItem, cs []store.Cluster) ([]feed.Entry, error) {
+	cs = slices.Clone(cs)
+	slices.SortStableFunc(cs, func(a, b store.Cluster) int {
+		if c := b.Published.Compare(a.Published); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	cs = cs[:min(len(cs), p.cfg.Output.MaxItems)]
+	reps := make([]int64, len(cs))
+	for i, c := range cs {
+		reps[i] = c.Members[0]
+	}
+	bodies, err := p.db.Bodies(ctx, reps)
+	if err != nil {
+		return nil, err
+	}
 	byID := make(map[int64]*store.StoredItem, len(items))
 	for i := range items {
 		byID[items[i].ID] = &items[i]
@@ -572,6 +599,7 @@ func buildEntries(items []store.StoredItem, cs []store.Cluster) []feed.Entry {
 	entries := make([]feed.Entry, 0, len(cs))
 	for _, c := range cs {
 		rep := byID[c.Members[0]]
+		body := bodies[rep.ID]
 		e := feed.Entry{
 			ID:        c.ID,
 			Title:     rep.Title,
@@ -579,11 +607,11 @@ func buildEntries(items []store.StoredItem, cs []store.Cluster) []feed.Entry {
 			Author:    rep.Author,
 			Published: c.Published,
 			Updated:   c.Updated,
-			HTML:      rep.HTML,
-			Summary:   excerpt(rep.Text, 280),
+			HTML:      body.HTML,
+			Summary:   excerpt(body.Text, 280),
 		}
 		if e.Title == "" {
-			e.Title = excerpt(rep.Text, 80)
+			e.Title = excerpt(body.Text, 80)
 		}
 		for _, id := range c.Members {
 			it := byID[id]
@@ -594,13 +622,7 @@ func buildEntries(items []store.StoredItem, cs []store.Cluster) []feed.Entry {
 		}
 		entries = append(entries, e)
 	}
-	sort.SliceStable(entries, func(i, j int) bool {
-		if !entries[i].Published.Equal(entries[j].Published) {
-			return entries[i].Published.After(entries[j].Published)
-		}
-		return entries[i].ID < entries[j].ID
-	})
-	return entries
+	return entries, nil
 }
 
 // entryID derives an id from the representative's identity (its link, else

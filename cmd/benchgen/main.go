@@ -32,6 +32,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.Items, "items", 200, "items per feed")
 	fs.Float64Var(&o.Copies, "copies", 0.3, "share of items that copy another site's article")
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed: the same seed gives the same corpus")
+	fs.IntVar(&o.Entries, "entries", 0, "merged entries the config writes (0: all of them, for score.py)")
 	out := fs.String("out", "", "directory to write (required)")
 	if err := fs.Parse(args); err != nil {
 		return 2

@@ -20,6 +20,10 @@ type Options struct {
 	Items  int     // items per feed
 	Copies float64 // share of items that copy another site's article
 	Seed   uint64
+	// Entries is the output's max_items in the config: 0 writes every
+	// merged entry, which score.py needs; a cap measures runs as a user
+	// runs them, the history deduplicated and the newest entries written.
+	Entries int
 }
 
 // Site is one source feed.
