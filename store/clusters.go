@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -20,12 +21,24 @@ type Cluster struct {
 // Clusters returns the stored clusters, ordered by ID, each with its
 // members in the order they were stored.
 func (db *DB) Clusters(ctx context.Context) ([]Cluster, error) {
+	cs, err := readClusters(ctx, db.r)
+	if err != nil {
+		return nil, fmt.Errorf("store: list clusters: %w", err)
+	}
+	return cs, nil
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func readClusters(ctx context.Context, q querier) ([]Cluster, error) {
 	// One statement, so one consistent snapshot of both tables.
-	rows, err := db.r.QueryContext(ctx, `SELECT c.id, c.published, c.updated, m.item_id
+	rows, err := q.QueryContext(ctx, `SELECT c.id, c.published, c.updated, m.item_id
 		FROM clusters c LEFT JOIN cluster_members m ON m.cluster_id = c.id
 		ORDER BY c.id, m.ord`)
 	if err != nil {
-		return nil, fmt.Errorf("store: list clusters: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []Cluster
@@ -36,15 +49,15 @@ func (db *DB) Clusters(ctx context.Context) ([]Cluster, error) {
 			member             sql.NullInt64
 		)
 		if err := rows.Scan(&id, &published, &updated, &member); err != nil {
-			return nil, fmt.Errorf("store: list clusters: %w", err)
+			return nil, err
 		}
 		if len(out) == 0 || out[len(out)-1].ID != id {
 			c := Cluster{ID: id}
 			if c.Published, err = parseTime(published); err != nil {
-				return nil, fmt.Errorf("store: list clusters: cluster %s: %w", id, err)
+				return nil, fmt.Errorf("cluster %s: %w", id, err)
 			}
 			if c.Updated, err = parseTime(updated); err != nil {
-				return nil, fmt.Errorf("store: list clusters: cluster %s: %w", id, err)
+				return nil, fmt.Errorf("cluster %s: %w", id, err)
 			}
 			out = append(out, c)
 		}
@@ -53,20 +66,24 @@ func (db *DB) Clusters(ctx context.Context) ([]Cluster, error) {
 			c.Members = append(c.Members, member.Int64)
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list clusters: %w", err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // ReplaceClusters replaces every stored cluster with cs, in one
 // transaction. Cluster IDs must be unique, every member must be a stored
-// item, and no item may be in two clusters.
+// item, and no item may be in two clusters. Only what changed is written:
+// from one run to the next most stories stay as they were, and rewriting a
+// million memberships each run would cost more than the rest of the run.
 func (db *DB) ReplaceClusters(ctx context.Context, cs []Cluster) error {
-	for _, c := range cs {
+	ids := make(map[string]int, len(cs))
+	for i, c := range cs {
 		if c.ID == "" {
 			return fmt.Errorf("store: replace clusters: cluster with empty id")
 		}
+		if _, dup := ids[c.ID]; dup {
+			return fmt.Errorf("store: replace clusters: cluster %s twice", c.ID)
+		}
+		ids[c.ID] = i
 		if err := checkTime("cluster "+c.ID+" published", c.Published); err != nil {
 			return fmt.Errorf("store: replace clusters: %w", err)
 		}
@@ -75,16 +92,35 @@ func (db *DB) ReplaceClusters(ctx context.Context, cs []Cluster) error {
 		}
 	}
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
-		// Members first: deleting clusters would cascade to them anyway,
-		// but row by row.
-		if _, err := tx.ExecContext(ctx, "DELETE FROM cluster_members"); err != nil {
-			return fmt.Errorf("clear members: %w", err)
+		stored, err := readClusters(ctx, tx)
+		if err != nil {
+			return fmt.Errorf("read: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM clusters"); err != nil {
-			return fmt.Errorf("clear clusters: %w", err)
+		// Stored clusters that are gone or changed go first, so that an
+		// item moving between clusters is free when its new cluster is
+		// written.
+		same := make([]bool, len(cs))
+		delC, err := tx.PrepareContext(ctx, "DELETE FROM clusters WHERE id = ?")
+		if err != nil {
+			return err
 		}
-		if len(cs) == 0 {
-			return nil
+		defer delC.Close()
+		delM, err := tx.PrepareContext(ctx, "DELETE FROM cluster_members WHERE cluster_id = ?")
+		if err != nil {
+			return err
+		}
+		defer delM.Close()
+		for _, o := range stored {
+			if i, ok := ids[o.ID]; ok && sameCluster(o, cs[i]) {
+				same[i] = true
+				continue
+			}
+			if _, err := delM.ExecContext(ctx, o.ID); err != nil {
+				return fmt.Errorf("clear cluster %s: %w", o.ID, err)
+			}
+			if _, err := delC.ExecContext(ctx, o.ID); err != nil {
+				return fmt.Errorf("clear cluster %s: %w", o.ID, err)
+			}
 		}
 		insC, err := tx.PrepareContext(ctx, "INSERT INTO clusters (id, published, updated) VALUES (?, ?, ?)")
 		if err != nil {
@@ -96,7 +132,10 @@ func (db *DB) ReplaceClusters(ctx context.Context, cs []Cluster) error {
 			return err
 		}
 		defer insM.Close()
-		for _, c := range cs {
+		for i, c := range cs {
+			if same[i] {
+				continue
+			}
 			if _, err := insC.ExecContext(ctx, c.ID, formatTime(c.Published), formatTime(c.Updated)); err != nil {
 				return fmt.Errorf("cluster %s: %w", c.ID, err)
 			}
@@ -112,4 +151,11 @@ func (db *DB) ReplaceClusters(ctx context.Context, cs []Cluster) error {
 		return fmt.Errorf("store: replace clusters: %w", err)
 	}
 	return nil
+}
+
+// sameCluster tells whether a stored cluster and a new one would be stored
+// alike.
+func sameCluster(a, b Cluster) bool {
+	return formatTime(a.Published) == formatTime(b.Published) && formatTime(a.Updated) == formatTime(b.Updated) &&
+		slices.Equal(a.Members, b.Members)
 }

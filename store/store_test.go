@@ -405,6 +405,66 @@ func TestClustersRoundTrip(t *testing.T) {
 	}
 }
 
+// A replacement writes only the clusters that changed, and an item may
+// move from one cluster to another.
+func TestReplaceClustersWritesChanges(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	var items []feed.Item
+	for i := range 5 {
+		items = append(items, item(fmt.Sprint(i), "", fmt.Sprint("item ", i), t0))
+	}
+	mustSave(t, db, FeedState{URL: "https://a/feed"}, items, t0)
+	stored, _ := db.Items(ctx)
+	id := func(i int) int64 { return stored[i].ID }
+	rowids := func() map[string]int64 {
+		rows, err := db.r.QueryContext(ctx, "SELECT id, rowid FROM clusters")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]int64{}
+		for rows.Next() {
+			var cid string
+			var r int64
+			if err := rows.Scan(&cid, &r); err != nil {
+				t.Fatal(err)
+			}
+			out[cid] = r
+		}
+		return out
+	}
+	first := []Cluster{
+		{ID: "a", Published: t0, Updated: t0, Members: []int64{id(0), id(1)}},
+		{ID: "b", Published: t0, Updated: t0, Members: []int64{id(2)}},
+		{ID: "c", Published: t0, Updated: t0, Members: []int64{id(3)}},
+	}
+	if err := db.ReplaceClusters(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	before := rowids()
+	// b takes item 1 from a, c stays, d is new.
+	second := []Cluster{
+		{ID: "a", Published: t0, Updated: t0.Add(time.Hour), Members: []int64{id(0)}},
+		{ID: "b", Published: t0, Updated: t0.Add(time.Hour), Members: []int64{id(2), id(1)}},
+		first[2],
+		{ID: "d", Published: t0, Updated: t0, Members: []int64{id(4)}},
+	}
+	if err := db.ReplaceClusters(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.Clusters(ctx); !reflect.DeepEqual(got, second) {
+		t.Errorf("after replace\n got %+v\nwant %+v", got, second)
+	}
+	after := rowids()
+	if after["c"] != before["c"] {
+		t.Errorf("unchanged cluster c was written again (rowid %d -> %d)", before["c"], after["c"])
+	}
+	if after["a"] == before["a"] || after["b"] == before["b"] {
+		t.Errorf("changed clusters kept their rows: %v -> %v", before, after)
+	}
+}
+
 func TestPrune(t *testing.T) {
 	ctx := context.Background()
 	day := 24 * time.Hour
