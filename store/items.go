@@ -22,7 +22,7 @@ type StoredItem struct {
 // the order in which they were first stored), bodies included.
 func (db *DB) Items(ctx context.Context) ([]StoredItem, error) {
 	var out []StoredItem
-	err := db.scanItems(ctx, itemColumns+", i.body_html, i.body_text", "", func(it *StoredItem) error {
+	err := db.scanItems(ctx, itemColumns+", i.body_html, i.body_text", "", nil, func(it *StoredItem) error {
 		out = append(out, *it)
 		return nil
 	}, func(it *StoredItem) []any { return []any{&it.HTML, &it.Text} })
@@ -32,17 +32,25 @@ func (db *DB) Items(ctx context.Context) ([]StoredItem, error) {
 	return out, nil
 }
 
-// ScanItems calls fn with every stored item, ordered by ID, and the item's
-// stored fingerprint (nil when it has none), one row at a time, so that a
-// history of a million items need not be held at once. Bodies are what a
-// run needs and no more: HTML never, the text only when there is no
-// fingerprint to stand for it (see Bodies). fn must not keep fp.
-func (db *DB) ScanItems(ctx context.Context, fn func(it StoredItem, fp []byte) error) error {
-	var fp []byte
-	err := db.scanItems(ctx, itemColumns+", f.fp, CASE WHEN f.fp IS NULL THEN i.body_text ELSE '' END",
+// ScanItems calls fn with every stored item, ordered by ID, one row at a
+// time, so that a history of a million items need not be held at once.
+// hasFP tells whether the item has a stored fingerprint. Bodies are what
+// a run needs and no more: HTML never, the text only when there is no
+// fingerprint to stand for it (see Bodies); fp is the fingerprint, except
+// for the items with an ID up to known, which the caller has already
+// read (an item whose text changed since has no fingerprint: its text
+// comes instead).
+func (db *DB) ScanItems(ctx context.Context, known int64, fn func(it StoredItem, fp []byte, hasFP bool) error) error {
+	var (
+		fp    []byte
+		hasFP bool
+	)
+	err := db.scanItems(ctx, itemColumns+`, CASE WHEN i.id > ? THEN f.fp END, f.item_id IS NOT NULL,
+		CASE WHEN f.item_id IS NULL THEN i.body_text ELSE '' END`,
 		"LEFT JOIN fingerprints f ON f.item_id = i.id",
-		func(it *StoredItem) error { return fn(*it, fp) },
-		func(it *StoredItem) []any { fp = nil; return []any{&fp, &it.Text} })
+		[]any{known},
+		func(it *StoredItem) error { return fn(*it, fp, hasFP) },
+		func(it *StoredItem) []any { fp = nil; return []any{&fp, &hasFP, &it.Text} })
 	if err != nil {
 		return fmt.Errorf("store: scan items: %w", err)
 	}
@@ -94,9 +102,9 @@ const itemColumns = `i.id, i.feed_url, i.feed_title, i.guid, i.link, i.title, i.
 
 // scanItems runs one query over items (aliased i) with join, and calls fn
 // with each row; more gives the destinations of the columns after
-// itemColumns, for the row being read.
-func (db *DB) scanItems(ctx context.Context, columns, join string, fn func(*StoredItem) error, more func(*StoredItem) []any) error {
-	rows, err := db.r.QueryContext(ctx, "SELECT "+columns+" FROM items i "+join+" ORDER BY i.id")
+// itemColumns, for the row being read; args are the query's arguments.
+func (db *DB) scanItems(ctx context.Context, columns, join string, args []any, fn func(*StoredItem) error, more func(*StoredItem) []any) error {
+	rows, err := db.r.QueryContext(ctx, "SELECT "+columns+" FROM items i "+join+" ORDER BY i.id", args...)
 	if err != nil {
 		return err
 	}

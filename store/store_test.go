@@ -736,7 +736,7 @@ func TestFingerprints(t *testing.T) {
 // gives them.
 func scanFingerprints(ctx context.Context, db *DB) (map[int64][]byte, error) {
 	out := map[int64][]byte{}
-	err := db.ScanItems(ctx, func(it StoredItem, fp []byte) error {
+	err := db.ScanItems(ctx, 0, func(it StoredItem, fp []byte, _ bool) error {
 		if fp != nil {
 			out[it.ID] = fp
 		}
@@ -765,8 +765,9 @@ func TestScanItemsAndBodies(t *testing.T) {
 	}
 	var got []StoredItem
 	var fps [][]byte
-	err = db.ScanItems(ctx, func(it StoredItem, fp []byte) error {
-		got, fps = append(got, it), append(fps, fp)
+	var has []bool
+	err = db.ScanItems(ctx, 0, func(it StoredItem, fp []byte, hasFP bool) error {
+		got, fps, has = append(got, it), append(fps, fp), append(has, hasFP)
 		return nil
 	})
 	if err != nil || len(got) != len(all) {
@@ -778,11 +779,11 @@ func TestScanItemsAndBodies(t *testing.T) {
 		if i == 1 {
 			// The fingerprint stands for the text.
 			want.Text = ""
-			if string(fps[i]) != "fp1" {
-				t.Errorf("item 1 fingerprint %q", fps[i])
+			if string(fps[i]) != "fp1" || !has[i] {
+				t.Errorf("item 1 fingerprint %q, %v", fps[i], has[i])
 			}
-		} else if fps[i] != nil {
-			t.Errorf("item %d has fingerprint %q", i, fps[i])
+		} else if fps[i] != nil || has[i] {
+			t.Errorf("item %d has fingerprint %q, %v", i, fps[i], has[i])
 		}
 		if it != want {
 			t.Fatalf("scan item %d:\n got %+v\nwant %+v", i, it, want)
@@ -791,8 +792,19 @@ func TestScanItemsAndBodies(t *testing.T) {
 	// fn's error stops the scan and comes back.
 	stop := errors.New("stop")
 	n := 0
-	if err := db.ScanItems(ctx, func(StoredItem, []byte) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+	if err := db.ScanItems(ctx, 0, func(StoredItem, []byte, bool) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
 		t.Errorf("scan stopped with %v after %d items", err, n)
+	}
+	// Items the caller knows come without their fingerprint, and without
+	// their text while the fingerprint stands.
+	err = db.ScanItems(ctx, all[1].ID, func(it StoredItem, fp []byte, hasFP bool) error {
+		if it.ID == all[1].ID && (fp != nil || !hasFP || it.Text != "") {
+			t.Errorf("known item 1: fingerprint %q, %v, text %q", fp, hasFP, it.Text)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	// Bodies in more than one chunk, an unknown ID left out.
 	ids := []int64{424242}

@@ -129,7 +129,7 @@ func storedFingerprints(t *testing.T, dir string) map[int64][]byte {
 	}
 	defer db.Close()
 	fps := map[int64][]byte{}
-	err = db.ScanItems(context.Background(), func(it store.StoredItem, fp []byte) error {
+	err = db.ScanItems(context.Background(), 0, func(it store.StoredItem, fp []byte, _ bool) error {
 		if fp != nil {
 			fps[it.ID] = fp
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"runtime"
@@ -59,6 +60,21 @@ type pipeline struct {
 	// progressTo receives the progress of fetching: a bar when it is a
 	// terminal, log lines otherwise.
 	progressTo io.Writer
+	// kept is the dedupe index of the last run, which the next run of the
+	// same pipeline (the daemon's) brings up to date rather than building
+	// again from every stored fingerprint; nil before the first run and
+	// after one that failed.
+	kept *keptIndex
+}
+
+// keptIndex is a dedupe index with what it knows of the stored items.
+type keptIndex struct {
+	x *dedupe.Index
+	// known is the highest item ID read so far; seen holds, by item, a
+	// hash of what dedupe was told besides the text (its time and keys),
+	// so that an item whose date or link changed is told again.
+	known int64
+	seen  map[int64]uint64
 }
 
 func newPipeline(cfg *config.Config, db *store.DB, log *slog.Logger, clk clock.Clock) *pipeline {
@@ -434,17 +450,25 @@ const fingerprintBatch = 4096
 // (a feed removed from the config drops out of the output at once),
 // reading them one at a time: items whose fingerprint is stored are not
 // shingled again, and the others' fingerprints are stored for the next
-// run. It returns the items without their bodies, and the clusters naming
-// them by index, the representative first.
+// run. An index kept from the last run is told only what changed. It
+// returns the items without their bodies, and the clusters naming them by
+// index, the representative first.
 func (p *pipeline) dedupe(ctx context.Context) ([]store.StoredItem, []dedupe.Cluster, []dedupe.Story, error) {
+	// Whatever goes wrong below leaves the index half told: the next run
+	// starts afresh unless this one completes.
+	k := p.kept
+	p.kept = nil
+	if k == nil {
+		k = &keptIndex{x: dedupe.NewIndex(p.cfg.Dedupe), seen: map[int64]uint64{}}
+	}
 	names := map[string]string{}
 	for _, fc := range p.cfg.Feeds {
 		names[fc.URL] = fc.Name
 	}
-	x := dedupe.NewIndex(p.cfg.Dedupe)
 	var items []store.StoredItem
+	seen := make(map[int64]uint64, len(k.seen))
 	fresh := map[int64][]byte{}
-	err := p.db.ScanItems(ctx, func(it store.StoredItem, fp []byte) error {
+	err := p.db.ScanItems(ctx, k.known, func(it store.StoredItem, fp []byte, hasFP bool) error {
 		name, ok := names[it.FeedURL]
 		if !ok {
 			return nil
@@ -453,28 +477,36 @@ func (p *pipeline) dedupe(ctx context.Context) ([]store.StoredItem, []dedupe.Clu
 			it.FeedTitle = name
 		}
 		d := doc(it)
-		if fp == nil || x.AddFingerprint(d, fp) != nil {
-			if fp != nil {
-				// A fingerprint of another version: the stored text decides.
-				body, err := p.db.Bodies(ctx, []int64{it.ID})
-				if err != nil {
-					return err
-				}
-				d.Text = body[it.ID].Text
-			}
-			x.Add(d)
-			if fp, ok := x.Fingerprint(d.ID); ok {
-				fresh[it.ID] = fp
-			}
-			if len(fresh) >= fingerprintBatch {
-				if err := p.db.SaveFingerprints(ctx, fresh); err != nil {
-					return err
-				}
-				clear(fresh)
-			}
-		}
+		sig := docSig(d)
+		seen[it.ID] = sig
+		known, told := k.seen[it.ID]
 		it.Text = ""
 		items = append(items, it)
+		if told && known == sig && hasFP && k.x.Has(d.ID) {
+			return nil // unchanged since the last run
+		}
+		if fp != nil && k.x.AddFingerprint(d, fp) == nil {
+			return nil
+		}
+		if hasFP {
+			// The index was told this item before, or its fingerprint is
+			// of another version: the stored text decides.
+			body, err := p.db.Bodies(ctx, []int64{it.ID})
+			if err != nil {
+				return err
+			}
+			d.Text = body[it.ID].Text
+		}
+		k.x.Add(d)
+		if fp, ok := k.x.Fingerprint(d.ID); ok {
+			fresh[it.ID] = fp
+		}
+		if len(fresh) >= fingerprintBatch {
+			if err := p.db.SaveFingerprints(ctx, fresh); err != nil {
+				return err
+			}
+			clear(fresh)
+		}
 		return nil
 	})
 	if err == nil {
@@ -483,18 +515,38 @@ func (p *pipeline) dedupe(ctx context.Context) ([]store.StoredItem, []dedupe.Clu
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	for id := range k.seen {
+		if _, ok := seen[id]; !ok {
+			k.x.Remove(strconv.FormatInt(id, 10))
+		}
+	}
+	for _, it := range items {
+		k.known = max(k.known, it.ID)
+	}
+	k.seen = seen
 	byID := make(map[string]int, len(items))
 	for i, it := range items {
 		byID[strconv.FormatInt(it.ID, 10)] = i
 	}
-	stories := x.Clusters()
+	stories := k.x.Clusters()
 	cs := make([]dedupe.Cluster, len(stories))
 	for i, s := range stories {
 		for _, id := range s.IDs {
 			cs[i].Members = append(cs[i].Members, byID[id])
 		}
 	}
+	p.kept = k
 	return items, cs, stories, nil
+}
+
+// docSig hashes what dedupe is told of a doc besides its text.
+func docSig(d dedupe.Doc) uint64 {
+	h := fnv.New64a()
+	for _, s := range append([]string{d.Group, d.Time.UTC().Format(time.RFC3339Nano)}, d.Keys...) {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return h.Sum64()
 }
 
 // assignIDs turns this run's clusters into stored clusters, keeping the id
