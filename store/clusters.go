@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -132,10 +133,17 @@ func (db *DB) ReplaceClusters(ctx context.Context, cs []Cluster) error {
 			return err
 		}
 		defer insM.Close()
-		for i, c := range cs {
-			if same[i] {
-				continue
+		// In id order: the tables' keys then grow at one end, rather than
+		// at random places all over the file.
+		order := make([]int, 0, len(cs))
+		for i := range cs {
+			if !same[i] {
+				order = append(order, i)
 			}
+		}
+		slices.SortFunc(order, func(a, b int) int { return strings.Compare(cs[a].ID, cs[b].ID) })
+		for _, i := range order {
+			c := cs[i]
 			if _, err := insC.ExecContext(ctx, c.ID, formatTime(c.Published), formatTime(c.Updated)); err != nil {
 				return fmt.Errorf("cluster %s: %w", c.ID, err)
 			}

@@ -168,8 +168,10 @@ func (db *DB) Prune(ctx context.Context, before time.Time, maxItems int) (int, e
 			deleted += n
 		}
 		if maxItems > 0 {
-			res, err := tx.ExecContext(ctx, `DELETE FROM items WHERE id NOT IN (
-				SELECT id FROM items ORDER BY `+itemDate+` DESC, id DESC LIMIT ?)`, maxItems)
+			// Past the newest maxItems on the date index: when nothing is
+			// over the limit, that is one walk of the index and no more.
+			res, err := tx.ExecContext(ctx, `DELETE FROM items WHERE id IN (
+				SELECT id FROM items ORDER BY `+itemDate+` DESC, id DESC LIMIT -1 OFFSET ?)`, maxItems)
 			if err != nil {
 				return fmt.Errorf("by count: %w", err)
 			}
