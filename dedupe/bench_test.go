@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/aggregate-dev/aggregate/cmd/benchgen/corpus"
 )
@@ -114,7 +115,7 @@ func BenchmarkIndexMemory(b *testing.B) {
 		fp := 0
 		for h := range x.docs {
 			e := &x.docs[h]
-			fp += 8*cap(e.set) + 8*cap(e.sel) + 8*cap(e.bp)
+			fp += int(unsafe.Sizeof(shingle(0)))*cap(e.set) + 8*cap(e.sel) + 8*cap(e.bp)
 		}
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/item")
 		b.ReportMetric(float64(x.post.bytes())/n, "index-B/item")
@@ -149,7 +150,7 @@ func BenchmarkLoad(b *testing.B) {
 	const n, base = 1000000, 10000
 	docs := benchDocs(base, 5)
 	o := DefaultOptions()
-	sets := make([][]uint64, base)
+	sets := make([][]shingle, base)
 	sels := make([][]uint64, base)
 	var sh shingler
 	for i, d := range docs {
@@ -185,18 +186,20 @@ func BenchmarkLoad(b *testing.B) {
 }
 
 // saltedFingerprint is the fingerprint of another text with the same
-// structure: every hash (and so the selection) moved by salt.
-func saltedFingerprint(set, sel []uint64, salt uint64, o Options) []byte {
+// structure: every hash (and so the selection) moved by salt, through a
+// bijection of the shingles, so that the moved set has no duplicates.
+func saltedFingerprint(set []shingle, sel []uint64, salt uint64, o Options) []byte {
 	if salt == 0 {
 		return encodeFingerprint(set, sel, nil, o.Shingle, Window)
 	}
 	type hs struct {
-		h   uint64
+		h   shingle
 		sel bool
 	}
+	c := shingle(salt) * 0x9e3779b9 // distinct for each salt under 2^32
 	moved := make([]hs, len(set))
 	for i, h := range set {
-		moved[i] = hs{mix(h ^ salt*0x9e3779b97f4a7c15), bit(sel, i)}
+		moved[i] = hs{permute32(h ^ c), bit(sel, i)}
 	}
 	slices.SortFunc(moved, func(a, b hs) int {
 		switch {
@@ -207,7 +210,7 @@ func saltedFingerprint(set, sel []uint64, salt uint64, o Options) []byte {
 		}
 		return 0
 	})
-	ns := make([]uint64, len(set))
+	ns := make([]shingle, len(set))
 	nsel := make([]uint64, len(sel))
 	for i, m := range moved {
 		ns[i] = m.h
@@ -216,4 +219,15 @@ func saltedFingerprint(set, sel []uint64, salt uint64, o Options) []byte {
 		}
 	}
 	return encodeFingerprint(ns, nsel, nil, o.Shingle, Window)
+}
+
+// permute32 is a bijection of 32-bit values that spreads every input bit
+// over all output bits (Wellons' lowbias32).
+func permute32(x uint32) uint32 {
+	x ^= x >> 16
+	x *= 0x7feb352d
+	x ^= x >> 15
+	x *= 0x846ca68b
+	x ^= x >> 16
+	return x
 }

@@ -153,8 +153,8 @@ type Cluster struct {
 // Rep is the index of the representative.
 func (c Cluster) Rep() int { return c.Members[0] }
 
-func intersection(a, b []uint64) []uint64 {
-	var out []uint64
+func intersection(a, b []shingle) []shingle {
+	var out []shingle
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
 		switch {
@@ -171,8 +171,8 @@ func intersection(a, b []uint64) []uint64 {
 	return out
 }
 
-func union(a, b []uint64) []uint64 {
-	out := make([]uint64, 0, len(a)+len(b))
+func union(a, b []shingle) []shingle {
+	out := make([]shingle, 0, len(a)+len(b))
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
 		switch {

@@ -2,13 +2,13 @@ package dedupe
 
 import "math/bits"
 
-// counter counts hashes: an open addressing table sized for a known
+// counter counts shingles: an open addressing table sized for a known
 // number of keys, several times faster than a map for this.
 type counter struct {
-	keys   []uint64
+	keys   []shingle
 	counts []int32
 	shift  uint
-	zero   int32 // the count of hash 0, which marks empty slots
+	zero   int32 // the count of shingle 0, which marks empty slots
 	filter []uint64
 }
 
@@ -17,15 +17,15 @@ type counter struct {
 // absent keys nearly free.
 func newCounter(n int, filter bool) *counter {
 	b := bits.Len(uint(2*n + 16))
-	c := &counter{keys: make([]uint64, 1<<b), counts: make([]int32, 1<<b), shift: uint(64 - b)}
+	c := &counter{keys: make([]shingle, 1<<b), counts: make([]int32, 1<<b), shift: uint(64 - b)}
 	if filter {
 		c.filter = make([]uint64, max(1, (1<<b)/8))
 	}
 	return c
 }
 
-func (c *counter) slot(h uint64) int {
-	i := int((h * 0x9e3779b97f4a7c15) >> c.shift)
+func (c *counter) slot(h shingle) int {
+	i := int((uint64(h) * 0x9e3779b97f4a7c15) >> c.shift)
 	mask := len(c.keys) - 1
 	for c.keys[i] != h && c.keys[i] != 0 {
 		i = (i + 1) & mask
@@ -33,13 +33,13 @@ func (c *counter) slot(h uint64) int {
 	return i
 }
 
-func (c *counter) fbit(h uint64) (int, uint64) {
-	f := h % uint64(64*len(c.filter))
+func (c *counter) fbit(h shingle) (int, uint64) {
+	f := uint64(h) % uint64(64*len(c.filter))
 	return int(f >> 6), 1 << (f & 63)
 }
 
 // add counts h once more and returns its count.
-func (c *counter) add(h uint64) int32 {
+func (c *counter) add(h shingle) int32 {
 	if h == 0 {
 		c.zero++
 		return c.zero
@@ -55,7 +55,7 @@ func (c *counter) add(h uint64) int32 {
 }
 
 // bump counts h once more if it is a key already.
-func (c *counter) bump(h uint64) {
+func (c *counter) bump(h shingle) {
 	if h == 0 {
 		if c.zero > 0 {
 			c.zero++
@@ -73,7 +73,7 @@ func (c *counter) bump(h uint64) {
 }
 
 // each calls f with every key counted at least min times.
-func (c *counter) each(min int32, f func(uint64)) {
+func (c *counter) each(min int32, f func(shingle)) {
 	if c.zero >= min {
 		f(0)
 	}

@@ -227,18 +227,18 @@ func TestClustersOrderIndependent(t *testing.T) {
 
 func TestBoilerplate(t *testing.T) {
 	b := NewBoilerplate(3)
-	foot := []uint64{1, 2, 3}
-	b.Add("s", "a", append([]uint64{10}, foot...))
-	b.Add("s", "b", append([]uint64{20}, foot...))
-	b.Add("s", "b", append([]uint64{20}, foot...)) // the same text again
+	foot := []shingle{1, 2, 3}
+	b.Add("s", "a", append([]shingle{10}, foot...))
+	b.Add("s", "b", append([]shingle{20}, foot...))
+	b.Add("s", "b", append([]shingle{20}, foot...)) // the same text again
 	if b.Is("s", 1) {
 		t.Error("boilerplate after two distinct texts; want three")
 	}
-	b.Add("s", "c", append([]uint64{30}, foot...))
+	b.Add("s", "c", append([]shingle{30}, foot...))
 	if !b.Is("s", 1) || b.Is("s", 10) || b.Is("other", 1) {
 		t.Error("want 1 boilerplate in s only, 10 not")
 	}
-	if got := b.Strip("s", []uint64{1, 2, 3, 30}); !slices.Equal(got, []uint64{30}) {
+	if got := b.Strip("s", []shingle{1, 2, 3, 30}); !slices.Equal(got, []shingle{30}) {
 		t.Errorf("Strip = %v", got)
 	}
 }
@@ -301,7 +301,7 @@ func TestShinglerMatchesWords(t *testing.T) {
 	}
 	var sh shingler
 	for _, text := range texts {
-		var want []uint64
+		var want []shingle
 		for _, p := range paragraphs(text) {
 			var hs []uint64
 			for _, w := range words(p) {
@@ -344,16 +344,27 @@ func TestFingerprint(t *testing.T) {
 	if got, _ := x.Fingerprint("b"); !slices.Equal(got, fp) {
 		t.Fatal("fingerprint does not round-trip")
 	}
+	// "d3": the header, 4 bytes per opening shingle and per shingle, and a
+	// bit per shingle for the selection.
+	var sh shingler
+	set, _, head := sh.sign(text, o.Shingle, Window)
+	if len(set) < 64 || len(head) != headShingles {
+		t.Fatalf("%d shingles, %d opening: too short a text for this test", len(set), len(head))
+	}
+	n := len(set)
+	if want := 5 + 4*len(head) + len(binary.AppendUvarint(nil, uint64(n))) + 4*n + (n+7)/8; len(fp) != want || string(fp[:2]) != "d3" {
+		t.Errorf("fingerprint of %d shingles: %d bytes opening %q, want %d opening \"d3\"", n, len(fp), fp[:2], want)
+	}
 	other := o
 	other.Shingle = 4
 	bad := [][]byte{nil, []byte("x"), fp[:len(fp)-1], append(slices.Clone(fp), 0), Fingerprint(text, other)}
 	// Swap the first two shingles of the sorted set (after the opening
 	// shingles and the count).
 	swapped := slices.Clone(fp)
-	_, l := binary.Uvarint(fp[5+8*int(fp[4]):])
-	at := 5 + 8*int(fp[4]) + l
-	copy(swapped[at:at+8], fp[at+8:at+16])
-	copy(swapped[at+8:at+16], fp[at:at+8])
+	_, l := binary.Uvarint(fp[5+4*int(fp[4]):])
+	at := 5 + 4*int(fp[4]) + l
+	copy(swapped[at:at+4], fp[at+4:at+8])
+	copy(swapped[at+4:at+8], fp[at:at+4])
 	bad = append(bad, swapped)
 	for i, b := range bad {
 		if err := x.AddFingerprint(Doc{ID: "c", Group: "g"}, b); !errors.Is(err, ErrFingerprint) {
@@ -372,5 +383,47 @@ func TestFingerprint(t *testing.T) {
 	}
 	if cs[0].Why[1].Rule != RuleNearCopy || cs[0].Why[1].Via != cs[0].IDs[0] || !cs[0].Why[1].Merge {
 		t.Errorf("the twin joined by %+v", cs[0].Why[1])
+	}
+}
+
+// A fingerprint of the previous version ("d2": 64-bit hashes) is refused
+// with ErrFingerprint, so that callers add the doc from its text; so is
+// its body under this version's tag.
+func TestFingerprintOldVersion(t *testing.T) {
+	o := DefaultOptions()
+	g := newTextgen(7)
+	text := join(g.article(6))
+	var sh shingler
+	set, sel, head := sh.sign(text, o.Shingle, Window)
+	// The "d2" layout: as "d3", with little-endian uint64 hashes (here
+	// this version's shingles in their top bits, which keeps the order).
+	d2 := []byte{'d', '2', byte(o.Shingle), byte(Window), byte(len(head))}
+	for _, h := range head {
+		d2 = binary.LittleEndian.AppendUint64(d2, uint64(h)<<32)
+	}
+	d2 = binary.AppendUvarint(d2, uint64(len(set)))
+	for _, h := range set {
+		d2 = binary.LittleEndian.AppendUint64(d2, uint64(h)<<32)
+	}
+	for i := 0; i < len(set); i += 8 {
+		d2 = append(d2, byte(sel[i>>6]>>(i&63)))
+	}
+	relabelled := slices.Clone(d2)
+	relabelled[1] = '3'
+	x := NewIndex(o)
+	x.Add(Doc{ID: "a", Group: "g", Text: text})
+	for name, fp := range map[string][]byte{"d2": d2, "d2 relabelled d3": relabelled} {
+		if err := x.AddFingerprint(Doc{ID: "b", Group: "g"}, fp); !errors.Is(err, ErrFingerprint) {
+			t.Errorf("%s: err = %v, want ErrFingerprint", name, err)
+		}
+	}
+	if x.Has("b") || x.Len() != 1 {
+		t.Error("a refused fingerprint was added")
+	}
+	// The caller's fallback: the doc from its text, whose fingerprint is
+	// this version's.
+	x.Add(Doc{ID: "b", Group: "g", Text: text})
+	if fp, _ := x.Fingerprint("b"); string(fp[:2]) != "d3" || x.AddFingerprint(Doc{ID: "c", Group: "g"}, fp) != nil {
+		t.Errorf("the re-shingled doc's fingerprint %q… is not usable", fp[:min(len(fp), 2)])
 	}
 }

@@ -112,7 +112,7 @@ func (x *Index) report(h int32, d Doc, rank []int32) TextReport {
 	if _, parts := x.isRoundup(h, rank); len(parts) > 0 {
 		t.RoundupParts = parts
 	}
-	bp := map[uint64]bool{}
+	bp := map[shingle]bool{}
 	for i, s := range e.set {
 		if bit(e.bp, i) {
 			bp[s] = true

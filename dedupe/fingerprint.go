@@ -11,16 +11,19 @@ import (
 // item's fingerprint (Fingerprint, Index.Fingerprint) can fill an index at
 // start with AddFingerprint, without reading or shingling any text.
 //
-// Layout: "d2", shingle size, window, the number of opening shingles m
+// Layout: "d3", shingle size, window, the number of opening shingles m
 // (one byte each), the m opening shingles in text order (little-endian
-// uint64), the number of shingles n (uvarint), n little-endian uint64 hashes in increasing order,
-// then the selection bitmap in ceil(n/8) bytes, lowest bit first. Hashes
-// are fixed (FNV-1a and splitmix64), so fingerprints stay valid across
-// runs, builds and machines; only a different shingle size or window makes
-// them stale (ErrFingerprint).
+// uint32), the number of shingles n (uvarint), n little-endian uint32
+// hashes in increasing order, then the selection bitmap in ceil(n/8)
+// bytes, lowest bit first: about 4.1 bytes per shingle and 4 per opening
+// shingle. Hashes are fixed (FNV-1a and splitmix64), so fingerprints stay
+// valid across runs, builds and machines; only another version (such as
+// "d2", which held 64-bit hashes), shingle size or window makes them stale
+// (ErrFingerprint).
 
-// ErrFingerprint is returned for a fingerprint that is damaged or was made
-// with another shingle size or window: add the doc from its text instead.
+// ErrFingerprint is returned for a fingerprint that is damaged, of another
+// version, or made with another shingle size or window: add the doc from
+// its text instead.
 var ErrFingerprint = errors.New("dedupe: fingerprint unusable")
 
 // Fingerprint returns the fingerprint of text under o: the bytes that
@@ -54,16 +57,20 @@ func (x *Index) AddFingerprint(d Doc, fp []byte) error {
 	return nil
 }
 
-func encodeFingerprint(set, sel, head []uint64, k, w int) []byte {
+// fingerprintVersion opens every fingerprint; see the layout above.
+const fingerprintVersion = "d3"
+
+func encodeFingerprint(set []shingle, sel []uint64, head []shingle, k, w int) []byte {
 	n := len(set)
-	b := make([]byte, 0, 5+binary.MaxVarintLen64+8*n+(n+7)/8+8*len(head))
-	b = append(b, 'd', '2', byte(k), byte(w), byte(len(head)))
+	b := make([]byte, 0, 5+4*len(head)+binary.MaxVarintLen64+4*n+(n+7)/8)
+	b = append(b, fingerprintVersion...)
+	b = append(b, byte(k), byte(w), byte(len(head)))
 	for _, h := range head {
-		b = binary.LittleEndian.AppendUint64(b, h)
+		b = binary.LittleEndian.AppendUint32(b, h)
 	}
 	b = binary.AppendUvarint(b, uint64(n))
 	for _, s := range set {
-		b = binary.LittleEndian.AppendUint64(b, s)
+		b = binary.LittleEndian.AppendUint32(b, s)
 	}
 	for i := 0; i < n; i += 8 {
 		b = append(b, byte(sel[i>>6]>>(i&63)))
@@ -71,37 +78,38 @@ func encodeFingerprint(set, sel, head []uint64, k, w int) []byte {
 	return b
 }
 
-func decodeFingerprint(b []byte, k, w int) (set, sel, head []uint64, err error) {
-	if len(b) < 6 || b[0] != 'd' || b[1] != '2' {
+func decodeFingerprint(b []byte, k, w int) (set []shingle, sel []uint64, head []shingle, err error) {
+	if len(b) < 6 || string(b[:2]) != fingerprintVersion {
 		return nil, nil, nil, fmt.Errorf("%w: not a fingerprint of this version", ErrFingerprint)
 	}
 	if int(b[2]) != k || int(b[3]) != w {
 		return nil, nil, nil, fmt.Errorf("%w: made with shingle %d and window %d, want %d and %d", ErrFingerprint, b[2], b[3], k, w)
 	}
 	nh := int(b[4])
-	if nh > headShingles || len(b) < 5+8*nh+1 {
+	b = b[5:]
+	if nh > headShingles || len(b) < 4*nh+1 {
 		return nil, nil, nil, fmt.Errorf("%w: bad head", ErrFingerprint)
 	}
 	for i := range nh {
-		head = append(head, binary.LittleEndian.Uint64(b[5+8*i:]))
+		head = append(head, binary.LittleEndian.Uint32(b[4*i:]))
 	}
-	b = b[8*nh+1:]
-	n, l := binary.Uvarint(b[4:])
+	b = b[4*nh:]
+	n, l := binary.Uvarint(b)
 	if l <= 0 || n > uint64(len(b)) {
 		return nil, nil, nil, fmt.Errorf("%w: bad length", ErrFingerprint)
 	}
-	b = b[4+l:]
-	if uint64(len(b)) != 8*n+(n+7)/8 {
+	b = b[l:]
+	if uint64(len(b)) != 4*n+(n+7)/8 {
 		return nil, nil, nil, fmt.Errorf("%w: %d bytes for %d shingles", ErrFingerprint, len(b), n)
 	}
-	set = make([]uint64, n)
+	set = make([]shingle, n)
 	for i := range set {
-		set[i] = binary.LittleEndian.Uint64(b[8*i:])
+		set[i] = binary.LittleEndian.Uint32(b[4*i:])
 		if i > 0 && set[i] <= set[i-1] {
 			return nil, nil, nil, fmt.Errorf("%w: shingles out of order", ErrFingerprint)
 		}
 	}
-	b = b[8*n:]
+	b = b[4*n:]
 	sel = make([]uint64, (n+63)/64)
 	for i, c := range b {
 		sel[i>>3] |= uint64(c) << (8 * (i & 7))

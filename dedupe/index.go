@@ -76,13 +76,13 @@ type entry struct {
 	group                        int32
 	gpos                         int32 // position in its group's members
 	time                         time.Time
-	keys                         []uint64 // hashed scoped keys
-	set                          []uint64 // all shingles, sorted
-	sel                          []uint64 // bitmap over set: selected by winnowing
-	head                         []uint64 // the first shingles in text order
-	bp                           []uint64 // bitmap over set: its group's boilerplate; nil when none
-	size                         int32    // content shingles: set less boilerplate
-	nb                           []edge   // neighbours, by doc
+	keys                         []uint64  // hashed scoped keys
+	set                          []shingle // all shingles, sorted
+	sel                          []uint64  // bitmap over set: selected by winnowing
+	head                         []shingle // the first shingles in text order
+	bp                           []uint64  // bitmap over set: its group's boilerplate; nil when none
+	size                         int32     // content shingles: set less boilerplate
+	nb                           []edge    // neighbours, by doc
 	live, stale, rdirty, roundup bool
 	indexed                      bool // its shingles are in the postings
 }
@@ -96,7 +96,7 @@ type edge struct {
 type group struct {
 	name    string
 	members []int32
-	bp      []uint64 // its boilerplate shingles, sorted
+	bp      []shingle // its boilerplate shingles, sorted
 	dirty   bool
 	// Since the last count: the docs added, and whether any went (then
 	// the next count starts from scratch).
@@ -134,7 +134,7 @@ func (x *Index) Remove(id string) bool {
 	return true
 }
 
-func (x *Index) insert(d Doc, set, sel, head []uint64) int32 {
+func (x *Index) insert(d Doc, set []shingle, sel []uint64, head []shingle) int32 {
 	if !x.batch {
 		if old, ok := x.byID[d.ID]; ok {
 			x.remove(old)
@@ -178,7 +178,7 @@ func (x *Index) remove(h int32) {
 		x.dropEdge(ed.doc, h)
 	}
 	if e.indexed {
-		x.eachIndexed(h, func(s uint64) {
+		x.eachIndexed(h, func(s shingle) {
 			if x.crossed(x.post.remove(s, h), false) {
 				x.markList(s)
 			}
@@ -200,7 +200,7 @@ func (x *Index) remove(h int32) {
 
 // eachIndexed calls f with each shingle of doc h that the postings hold:
 // selected, and not its group's boilerplate.
-func (x *Index) eachIndexed(h int32, f func(uint64)) {
+func (x *Index) eachIndexed(h int32, f func(shingle)) {
 	e := &x.docs[h]
 	for w, bits := range e.sel {
 		if e.bp != nil {
@@ -226,7 +226,7 @@ func (x *Index) crossed(n int, added bool) bool {
 
 // markList marks stale every doc of s's postings: s just started or
 // stopped making candidates.
-func (x *Index) markList(s uint64) {
+func (x *Index) markList(s shingle) {
 	var one [1]int32
 	for _, d := range x.post.docs(s, one[:]) {
 		x.markStale(d)
@@ -261,7 +261,7 @@ func (x *Index) setEdge(d, other int32, shared int32) {
 
 // stripBits returns the bitmap of the shingles of set that are in bp
 // (both sorted), nil when none is, and how many are not.
-func stripBits(set []uint64, bp []uint64) ([]uint64, int32) {
+func stripBits(set, bp []shingle) ([]uint64, int32) {
 	var bits []uint64
 	n := int32(len(set))
 	i, j := 0, 0
@@ -313,7 +313,7 @@ func (x *Index) learnBoilerplate() {
 		}
 	}
 	x.post.reserve(selected)
-	fresh := make([][]uint64, len(dirty))
+	fresh := make([][]shingle, len(dirty))
 	parallel(len(dirty), func(i int) { fresh[i] = x.count(dirty[i]) })
 	for i, g := range dirty {
 		g.dirty, g.added, g.removed = false, g.added[:0], false
@@ -327,7 +327,7 @@ func (x *Index) learnBoilerplate() {
 			bits, size := stripBits(e.set, g.bp)
 			if !e.indexed {
 				e.bp, e.size, e.indexed = bits, size, true
-				x.eachIndexed(h, func(s uint64) {
+				x.eachIndexed(h, func(s shingle) {
 					if x.crossed(x.post.add(s, h), true) {
 						x.markList(s)
 					}
@@ -368,9 +368,9 @@ func (x *Index) learnBoilerplate() {
 // since the last count, only their shingles can have become boilerplate:
 // those are counted in the older docs, which are probed rather than
 // counted.
-func (x *Index) count(g *group) []uint64 {
+func (x *Index) count(g *group) []shingle {
 	min := int32(x.o.BoilerplateDocs)
-	var found []uint64
+	var found []shingle
 	if !g.removed && !x.batch && 4*len(g.added) < len(g.members) {
 		c := newCounter(len(g.added)*512, true)
 		isNew := make(map[int32]bool, len(g.added))
@@ -391,7 +391,7 @@ func (x *Index) count(g *group) []uint64 {
 				}
 			}
 		}
-		c.each(min, func(s uint64) { found = append(found, s) })
+		c.each(min, func(s shingle) { found = append(found, s) })
 		if len(found) == 0 {
 			return g.bp
 		}
@@ -416,7 +416,7 @@ func (x *Index) count(g *group) []uint64 {
 // countAll returns, sorted, the shingles found in min or more of the
 // docs. The sets are sorted and hashes uniform, so the count goes range of
 // hashes by range, each small enough for a table that stays in cache.
-func (x *Index) countAll(members []int32, min int32) []uint64 {
+func (x *Index) countAll(members []int32, min int32) []shingle {
 	total := 0
 	for _, h := range members {
 		total += len(x.docs[h].set)
@@ -424,12 +424,12 @@ func (x *Index) countAll(members []int32, min int32) []uint64 {
 	pb := bits.Len(uint(total / 1024)) // 2^pb ranges of 512 to 1024
 	c := newCounter(total>>pb+1, false)
 	pos := make([]int, len(members))
-	var found []uint64
+	var found []shingle
 	for p := uint64(0); p < 1<<pb; p++ {
 		for m, h := range members {
 			set := x.docs[h].set
 			i := pos[m]
-			for ; i < len(set) && (pb == 0 || set[i]>>(64-pb) == p); i++ {
+			for ; i < len(set) && (pb == 0 || uint64(set[i]>>(32-pb)) == p); i++ {
 				if c.add(set[i]) == min {
 					found = append(found, set[i])
 				}
@@ -505,7 +505,7 @@ type querier struct {
 func (x *Index) query(h int32, q *querier, inWork []bool) []edge {
 	e := &x.docs[h]
 	q.cands, q.common = q.cands[:0], q.common[:0]
-	x.eachIndexed(h, func(s uint64) {
+	x.eachIndexed(h, func(s shingle) {
 		ds := x.post.docs(s, q.one[:])
 		if len(ds) > x.maxPost {
 			return
@@ -573,8 +573,8 @@ func b2i(b bool) int {
 }
 
 // region returns the content shingles a and b have in common.
-func region(a, b *entry) []uint64 {
-	var out []uint64
+func region(a, b *entry) []shingle {
+	var out []shingle
 	i, j := 0, 0
 	as, bs := a.set, b.set
 	for i < len(as) && j < len(bs) {
@@ -595,11 +595,11 @@ func region(a, b *entry) []uint64 {
 }
 
 // content returns the doc's shingles less its group's boilerplate.
-func (e *entry) content() []uint64 {
+func (e *entry) content() []shingle {
 	if e.bp == nil {
 		return e.set
 	}
-	out := make([]uint64, 0, e.size)
+	out := make([]shingle, 0, e.size)
 	for i, s := range e.set {
 		if !bit(e.bp, i) {
 			out = append(out, s)
@@ -672,9 +672,9 @@ func (x *Index) roundups(rank []int32) {
 // lede returns doc h's opening: its first ledeShingles shingles in text
 // order that are not its group's boilerplate (a by-line block is not an
 // opening), as a sorted set.
-func (x *Index) lede(h int32) []uint64 {
+func (x *Index) lede(h int32) []shingle {
 	e := &x.docs[h]
-	var out []uint64
+	var out []shingle
 	for _, s := range e.head {
 		if len(out) == ledeShingles {
 			break
@@ -695,7 +695,7 @@ func (x *Index) lede(h int32) []uint64 {
 // new lede the original does not have).
 func (x *Index) foreignLedes(h int32) int {
 	content := x.docs[h].content()
-	var found [][]uint64
+	var found [][]shingle
 	for _, ed := range x.docs[h].nb {
 		if int(ed.shared) < x.o.MinShared {
 			continue
@@ -748,7 +748,7 @@ func (x *Index) isRoundup(h int32, rank []int32) (bool, []int) {
 	}
 	nbs := slices.Clone(e.nb)
 	slices.SortFunc(nbs, func(a, b edge) int { return int(rank[a.doc] - rank[b.doc]) })
-	var parts [][]uint64
+	var parts [][]shingle
 	for _, ed := range nbs {
 		pr := x.pair(h, ed.doc, ed.shared)
 		if pr.Shared < x.o.MinShared || x.o.nearCopy(pr) {
@@ -769,7 +769,7 @@ func (x *Index) isRoundup(h int32, rank []int32) (bool, []int) {
 		}
 	}
 	var big []int
-	var covered []uint64
+	var covered []shingle
 	for _, part := range parts {
 		if float64(len(part)) >= x.o.RoundupPart*float64(n) {
 			big = append(big, len(part))
@@ -1018,9 +1018,9 @@ func batchIndex(docs []Doc, o Options) *Index {
 	x := NewIndex(o)
 	x.batch = true
 	x.docs = make([]entry, 0, len(docs))
-	sets := make([][]uint64, len(docs))
+	sets := make([][]shingle, len(docs))
 	sels := make([][]uint64, len(docs))
-	heads := make([][]uint64, len(docs))
+	heads := make([][]shingle, len(docs))
 	parallelChunks(len(docs), func(lo, hi int) {
 		var sh shingler
 		for i := lo; i < hi; i++ {

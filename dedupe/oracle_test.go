@@ -4,7 +4,7 @@ import (
 	"slices"
 )
 
-func uniq(s []uint64) []uint64 {
+func uniq(s []shingle) []shingle {
 	slices.Sort(s)
 	return slices.Compact(s)
 }
@@ -15,14 +15,14 @@ func uniq(s []uint64) []uint64 {
 
 type oracle struct {
 	docs   []Doc
-	sets   [][]uint64 // content shingles, boilerplate removed
+	sets   [][]shingle // content shingles, boilerplate removed
 	shared []map[int]int
 }
 
 func newOracle(docs []Doc, o Options) *oracle {
-	p := &oracle{docs: docs, sets: make([][]uint64, len(docs))}
+	p := &oracle{docs: docs, sets: make([][]shingle, len(docs))}
 	bp := NewBoilerplate(o.BoilerplateDocs)
-	raw := make([][]uint64, len(docs))
+	raw := make([][]shingle, len(docs))
 	for i, d := range docs {
 		raw[i] = shingles(d.Text, o.Shingle)
 		bp.Add(d.Group, d.ID, raw[i])
@@ -34,8 +34,8 @@ func newOracle(docs []Doc, o Options) *oracle {
 	return p
 }
 
-func oracleSharedCounts(sets [][]uint64) []map[int]int {
-	post := map[uint64][]int{}
+func oracleSharedCounts(sets [][]shingle) []map[int]int {
+	post := map[shingle][]int{}
 	for i, s := range sets {
 		for _, h := range s {
 			post[h] = append(post[h], i)

@@ -26,9 +26,9 @@ func BenchmarkPeers(b *testing.B) {
 
 	// contentSets shingles and strips boilerplate as the exhaustive
 	// reference does.
-	contentSets := func() [][]uint64 {
+	contentSets := func() [][]shingle {
 		bp := NewBoilerplate(o.BoilerplateDocs)
-		raw := make([][]uint64, len(docs))
+		raw := make([][]shingle, len(docs))
 		var sh shingler
 		for i, d := range docs {
 			raw[i], _, _ = sh.sign(d.Text, o.Shingle, 0)
@@ -39,7 +39,7 @@ func BenchmarkPeers(b *testing.B) {
 		}
 		return raw
 	}
-	jaccard := func(a, b []uint64) float64 {
+	jaccard := func(a, b []shingle) float64 {
 		s := len(intersection(a, b))
 		if u := len(a) + len(b) - s; u > 0 && s >= o.MinShared {
 			return float64(s) / float64(u)
@@ -105,11 +105,11 @@ func BenchmarkPeers(b *testing.B) {
 			sets := contentSets()
 			lsh := minhashlsh.NewMinhashLSH64(128, o.NearCopy)
 			sigs := make([][]uint64, len(sets))
-			var buf [8]byte
+			var buf [4]byte
 			for i, s := range sets {
 				m := minhashlsh.NewMinhash(1, 128)
 				for _, h := range s {
-					binary.LittleEndian.PutUint64(buf[:], h)
+					binary.LittleEndian.PutUint32(buf[:], h)
 					m.Push(buf[:])
 				}
 				sigs[i] = m.Signature()

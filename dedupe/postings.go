@@ -8,10 +8,12 @@ import "math/bits"
 // as most do, and a list otherwise. It costs 11 to 16 bytes per selected
 // shingle, against some 60 for a Go map of slices.
 //
-// A key is 32 bits of the shingle's hash, mixed again: winnowing selects
-// the smallest hashes, whose high bits are mostly zero. Two shingles with
-// the same key share a list: a false candidate at worst, which the exact
-// verification drops, and the same whatever the order docs came in.
+// A key is the shingle mixed again (see postingKey): winnowing selects
+// the smallest hashes, whose high bits are mostly zero, and a key's slot
+// is read from its high bits. Two shingles with the same key (only 0 and
+// the shingle whose key is 1 can have one) share a list: a false
+// candidate at worst, which the exact verification drops, and the same
+// whatever the order docs came in.
 type postings struct {
 	keys  []uint32 // 0: empty slot
 	vals  []uint32 // doc, or listBit|index into lists
@@ -22,9 +24,13 @@ type postings struct {
 
 const listBit = 1 << 31
 
-func postingKey(h uint64) uint32 {
-	h *= 0x9e3779b97f4a7c15
-	k := uint32(h>>32) ^ uint32(h)
+// postingKey is a shingle's key: the shingle times an odd constant (a
+// bijection, which carries every bit upwards into the high bits that pick
+// the slot), its high half folded into the low one (a bijection too), and
+// 0, the empty slot, made 1.
+func postingKey(h shingle) uint32 {
+	k := h * 0x9e3779b1
+	k ^= k >> 16
 	if k == 0 {
 		return 1
 	}
@@ -58,7 +64,7 @@ func (p *postings) find(k uint32) (int, bool) {
 
 // docs returns the docs of h; one is a scratch slice of length 1 for the
 // common case of a single doc.
-func (p *postings) docs(h uint64, one []int32) []int32 {
+func (p *postings) docs(h shingle, one []int32) []int32 {
 	i, ok := p.find(postingKey(h))
 	if !ok {
 		return nil
@@ -72,7 +78,7 @@ func (p *postings) docs(h uint64, one []int32) []int32 {
 }
 
 // add records doc under h and returns the new number of docs of h.
-func (p *postings) add(h uint64, doc int32) int {
+func (p *postings) add(h shingle, doc int32) int {
 	k := postingKey(h)
 	if 4*(p.n+1) > 3*len(p.keys) {
 		p.grow()
@@ -103,7 +109,7 @@ func (p *postings) add(h uint64, doc int32) int {
 }
 
 // remove drops doc from h and returns the number of docs left.
-func (p *postings) remove(h uint64, doc int32) int {
+func (p *postings) remove(h shingle, doc int32) int {
 	i, ok := p.find(postingKey(h))
 	if !ok {
 		return 0

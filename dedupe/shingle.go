@@ -76,14 +76,34 @@ func mix(x uint64) uint64 {
 	return x
 }
 
-// shingleHash combines the word hashes of one shingle.
-func shingleHash(ws []uint64) uint64 {
+// shingle is the hash of one shingle: the top 32 bits of a 64-bit hash
+// of its words (see shingleHash). Shingle sets are what the index holds,
+// so their width is its memory and the fingerprints' size, and 32 bits
+// are enough for what they decide:
+//
+//   - Two docs are compared on their sets of about 300 shingles each: the
+//     expected number of spurious shared shingles (two different shingles
+//     with one hash) is about 300²/2³² ≈ 2e-5 per pair, far below the
+//     MinShared (15) that any match needs, and one stray shared shingle
+//     moves a pair's figures by a fraction of a percent.
+//   - Boilerplate is counted within one group (a feed): a group of 10⁴ docs
+//     holds some 3·10⁶ distinct shingles, of which under 0.1% collide with
+//     another; a collision turns a shingle into boilerplate only if the two
+//     together reach BoilerplateDocs texts, and then removes one shingle
+//     from a few texts.
+//
+// Word hashes stay 64-bit: a shingle hash mixes all of their bits.
+type shingle = uint32
+
+// shingleHash combines the word hashes of one shingle, and keeps the top
+// 32 bits of the mixed result.
+func shingleHash(ws []uint64) shingle {
 	var h uint64
 	for _, x := range ws {
 		h = (h ^ x) * fnvPrime
 		h = h<<13 | h>>51
 	}
-	return mix(h)
+	return shingle(mix(h) >> 32)
 }
 
 // shingles returns the sorted, distinct hashes of the k-word shingles of
@@ -91,7 +111,7 @@ func shingleHash(ws []uint64) uint64 {
 // that a site repeats everywhere can be removed without leaving fragments
 // glued to its neighbours. Paragraphs shorter than k words (by-lines,
 // "Region: World") give no shingle at all.
-func shingles(text string, k int) []uint64 {
+func shingles(text string, k int) []shingle {
 	var sh shingler
 	set, _, _ := sh.sign(text, k, 0)
 	return set
@@ -101,10 +121,10 @@ func shingles(text string, k int) []uint64 {
 // texts. Its results are the same as those of words and paragraphs above,
 // faster: ASCII paragraphs are read byte by byte without allocating.
 type shingler struct {
-	wh    []uint64 // word hashes of the paragraph
-	all   []uint64 // shingle hashes of the text
-	sel   []uint64 // selected shingle hashes
-	count []int32  // sortHashes' buckets
+	wh    []uint64  // word hashes of the paragraph
+	all   []shingle // shingle hashes of the text
+	sel   []shingle // selected shingle hashes
+	count []int32   // sortHashes' buckets
 }
 
 // sign returns the sorted distinct shingles of text and, when w > 0, the
@@ -117,7 +137,7 @@ type shingler struct {
 //
 // head is the text's first headShingles distinct shingles in text order:
 // the opening, which the round-up rule compares (see ledeOf).
-func (s *shingler) sign(text string, k, w int) (set, sel, head []uint64) {
+func (s *shingler) sign(text string, k, w int) (set []shingle, sel []uint64, head []shingle) {
 	s.all, s.sel = s.all[:0], s.sel[:0]
 	for len(text) > 0 {
 		p := text
@@ -146,7 +166,7 @@ func (s *shingler) sign(text string, k, w int) (set, sel, head []uint64) {
 			head = append(head, h)
 		}
 	}
-	set = make([]uint64, len(s.all))
+	set = make([]shingle, len(s.all))
 	set = set[:sortHashes(s.all, set, &s.count)]
 	if w > 0 {
 		sel = make([]uint64, (len(set)+63)/64)
@@ -168,7 +188,7 @@ func (s *shingler) sign(text string, k, w int) (set, sel, head []uint64) {
 const headShingles = 40
 
 // winnow appends to out the hashes winnowing selects in hs.
-func winnow(hs []uint64, w int, out []uint64) []uint64 {
+func winnow(hs []shingle, w int, out []shingle) []shingle {
 	if len(hs) <= w {
 		return append(out, slices.Min(hs))
 	}
@@ -241,10 +261,11 @@ func (s *shingler) paragraph(p string) {
 }
 
 // sortHashes writes the distinct values of hs, sorted, into out (as long
-// as hs) and returns how many there are; count is its scratch space. Hashes are uniform, so one
-// counting pass on their top bits puts nearly all of them in place, and an
-// insertion sort finishes; a skewed input falls back to a full sort.
-func sortHashes(hs, out []uint64, count *[]int32) int {
+// as hs) and returns how many there are; count is its scratch space.
+// Hashes are uniform, so one counting pass on their top bits puts nearly
+// all of them in place, and an insertion sort finishes; a skewed input
+// falls back to a full sort.
+func sortHashes(hs, out []shingle, count *[]int32) int {
 	n := len(hs)
 	if n < 32 {
 		copy(out, hs)
@@ -257,7 +278,7 @@ func sortHashes(hs, out []uint64, count *[]int32) int {
 		slices.Sort(out[:n])
 		return len(slices.Compact(out[:n]))
 	}
-	shift := 64 - b
+	shift := 32 - b
 	if len(*count) < 1<<b {
 		*count = make([]int32, 1<<12)
 	}
