@@ -443,8 +443,12 @@ func doc(it store.StoredItem) dedupe.Doc {
 	}
 }
 
-// fingerprintBatch is how many new fingerprints a run stores at a time.
-const fingerprintBatch = 4096
+// fingerprintBatch is how many new fingerprints a run stores at a time,
+// and readBatch how many texts it reads at a time.
+const (
+	fingerprintBatch = 4096
+	readBatch        = 500
+)
 
 // dedupe runs dedupe over the stored items of the feeds the config names
 // (a feed removed from the config drops out of the output at once),
@@ -468,6 +472,41 @@ func (p *pipeline) dedupe(ctx context.Context) ([]store.StoredItem, []dedupe.Clu
 	var items []store.StoredItem
 	seen := make(map[int64]uint64, len(k.seen))
 	fresh := map[int64][]byte{}
+	// Docs whose text must be read: told before with other dates or keys,
+	// or whose fingerprint is of another version (after an upgrade, the
+	// whole history), read in batches.
+	var unread []dedupe.Doc
+	add := func(d dedupe.Doc) error {
+		k.x.Add(d)
+		if fp, ok := k.x.Fingerprint(d.ID); ok {
+			id, _ := strconv.ParseInt(d.ID, 10, 64)
+			fresh[id] = fp
+		}
+		if len(fresh) < fingerprintBatch {
+			return nil
+		}
+		err := p.db.SaveFingerprints(ctx, fresh)
+		clear(fresh)
+		return err
+	}
+	readUnread := func() error {
+		ids := make([]int64, len(unread))
+		for i, d := range unread {
+			ids[i], _ = strconv.ParseInt(d.ID, 10, 64)
+		}
+		bodies, err := p.db.Bodies(ctx, ids)
+		if err != nil {
+			return err
+		}
+		for i, d := range unread {
+			d.Text = bodies[ids[i]].Text
+			if err := add(d); err != nil {
+				return err
+			}
+		}
+		unread = unread[:0]
+		return nil
+	}
 	err := p.db.ScanItems(ctx, k.known, func(it store.StoredItem, fp []byte, hasFP bool) error {
 		name, ok := names[it.FeedURL]
 		if !ok {
@@ -482,33 +521,22 @@ func (p *pipeline) dedupe(ctx context.Context) ([]store.StoredItem, []dedupe.Clu
 		known, told := k.seen[it.ID]
 		it.Text = ""
 		items = append(items, it)
-		if told && known == sig && hasFP && k.x.Has(d.ID) {
+		switch {
+		case told && known == sig && hasFP && k.x.Has(d.ID):
 			return nil // unchanged since the last run
-		}
-		if fp != nil && k.x.AddFingerprint(d, fp) == nil {
+		case fp != nil && k.x.AddFingerprint(d, fp) == nil:
+			return nil
+		case hasFP:
+			if unread = append(unread, d); len(unread) == readBatch {
+				return readUnread()
+			}
 			return nil
 		}
-		if hasFP {
-			// The index was told this item before, or its fingerprint is
-			// of another version: the stored text decides.
-			body, err := p.db.Bodies(ctx, []int64{it.ID})
-			if err != nil {
-				return err
-			}
-			d.Text = body[it.ID].Text
-		}
-		k.x.Add(d)
-		if fp, ok := k.x.Fingerprint(d.ID); ok {
-			fresh[it.ID] = fp
-		}
-		if len(fresh) >= fingerprintBatch {
-			if err := p.db.SaveFingerprints(ctx, fresh); err != nil {
-				return err
-			}
-			clear(fresh)
-		}
-		return nil
+		return add(d)
 	})
+	if err == nil {
+		err = readUnread()
+	}
 	if err == nil {
 		err = p.db.SaveFingerprints(ctx, fresh)
 	}
