@@ -476,18 +476,29 @@ func (p *pipeline) dedupe(ctx context.Context) ([]store.StoredItem, []dedupe.Clu
 	// or whose fingerprint is of another version (after an upgrade, the
 	// whole history), read in batches.
 	var unread []dedupe.Doc
-	add := func(d dedupe.Doc) error {
+	// New fingerprints are stored by a writer of their own, while the
+	// scan goes on shingling: storing them costs about as much.
+	toSave := make(chan map[int64][]byte, 2)
+	saved := make(chan error, 1)
+	go func() {
+		var err error
+		for batch := range toSave {
+			if err == nil {
+				err = p.db.SaveFingerprints(ctx, batch)
+			}
+		}
+		saved <- err
+	}()
+	add := func(d dedupe.Doc) {
 		k.x.Add(d)
 		if fp, ok := k.x.Fingerprint(d.ID); ok {
 			id, _ := strconv.ParseInt(d.ID, 10, 64)
 			fresh[id] = fp
 		}
-		if len(fresh) < fingerprintBatch {
-			return nil
+		if len(fresh) >= fingerprintBatch {
+			toSave <- fresh
+			fresh = map[int64][]byte{}
 		}
-		err := p.db.SaveFingerprints(ctx, fresh)
-		clear(fresh)
-		return err
 	}
 	readUnread := func() error {
 		ids := make([]int64, len(unread))
@@ -500,9 +511,7 @@ func (p *pipeline) dedupe(ctx context.Context) ([]store.StoredItem, []dedupe.Clu
 		}
 		for i, d := range unread {
 			d.Text = bodies[ids[i]].Text
-			if err := add(d); err != nil {
-				return err
-			}
+			add(d)
 		}
 		unread = unread[:0]
 		return nil
@@ -532,13 +541,16 @@ func (p *pipeline) dedupe(ctx context.Context) ([]store.StoredItem, []dedupe.Clu
 			}
 			return nil
 		}
-		return add(d)
+		add(d)
+		return nil
 	})
 	if err == nil {
 		err = readUnread()
 	}
-	if err == nil {
-		err = p.db.SaveFingerprints(ctx, fresh)
+	toSave <- fresh
+	close(toSave)
+	if serr := <-saved; err == nil {
+		err = serr
 	}
 	if err != nil {
 		return nil, nil, nil, err
