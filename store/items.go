@@ -100,16 +100,36 @@ func (db *DB) Bodies(ctx context.Context, ids []int64) (map[int64]Body, error) {
 const itemColumns = `i.id, i.feed_url, i.feed_title, i.guid, i.link, i.title, i.author,
 	i.published, i.updated, i.first_seen`
 
-// scanItems runs one query over items (aliased i) with join, and calls fn
-// with each row; more gives the destinations of the columns after
-// itemColumns, for the row being read; args are the query's arguments.
+// scanItems reads items (aliased i) with join, ordered by ID, and calls
+// fn with each; more gives the destinations of the columns after
+// itemColumns, for the row being read; args are the arguments of columns.
+// It reads a page of db.scanPage items per query: one query over the whole
+// table would hold its snapshot of the file for as long as fn takes, and
+// while it does, the WAL cannot be folded back into the file, so whatever
+// fn writes meanwhile (a run's new fingerprints) piles up in it and makes
+// every later read and write slower.
 func (db *DB) scanItems(ctx context.Context, columns, join string, args []any, fn func(*StoredItem) error, more func(*StoredItem) []any) error {
-	rows, err := db.r.QueryContext(ctx, "SELECT "+columns+" FROM items i "+join+" ORDER BY i.id", args...)
+	after := int64(-1 << 63)
+	for {
+		n, err := db.scanOnePage(ctx, columns, join, append(args, after, db.scanPage), func(it *StoredItem) error {
+			after = it.ID
+			return fn(it)
+		}, more)
+		if err != nil || n < db.scanPage {
+			return err
+		}
+	}
+}
+
+func (db *DB) scanOnePage(ctx context.Context, columns, join string, args []any, fn func(*StoredItem) error, more func(*StoredItem) []any) (int, error) {
+	rows, err := db.r.QueryContext(ctx, "SELECT "+columns+" FROM items i "+join+" WHERE i.id > ? ORDER BY i.id LIMIT ?", args...)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer rows.Close()
+	n := 0
 	for rows.Next() {
+		n++
 		var (
 			it                       StoredItem
 			published, updated, seen sql.NullString
@@ -117,21 +137,21 @@ func (db *DB) scanItems(ctx context.Context, columns, join string, args []any, f
 		dst := append([]any{&it.ID, &it.FeedURL, &it.FeedTitle, &it.GUID, &it.Link, &it.Title, &it.Author,
 			&published, &updated, &seen}, more(&it)...)
 		if err := rows.Scan(dst...); err != nil {
-			return err
+			return n, err
 		}
 		for _, p := range []struct {
 			dst *time.Time
 			src sql.NullString
 		}{{&it.Published, published}, {&it.Updated, updated}, {&it.FirstSeen, seen}} {
 			if *p.dst, err = parseTime(p.src); err != nil {
-				return fmt.Errorf("item %d: %w", it.ID, err)
+				return n, fmt.Errorf("item %d: %w", it.ID, err)
 			}
 		}
 		if err := fn(&it); err != nil {
-			return err
+			return n, err
 		}
 	}
-	return rows.Err()
+	return n, rows.Err()
 }
 
 // itemDate is an item's date for retention: its published date if the

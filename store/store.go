@@ -47,6 +47,7 @@ type DB struct {
 	r    *sql.DB // read-only connections
 
 	keepRuns int // how many runs RecordRun keeps
+	scanPage int // items per query when scanning them all (see scanItems)
 }
 
 // Open opens the store at path, creating the file and its parent directory
@@ -81,7 +82,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	w.SetConnMaxIdleTime(0)
 	w.SetConnMaxLifetime(0)
 
-	db := &DB{path: path, w: w, keepRuns: defaultKeepRuns}
+	db := &DB{path: path, w: w, keepRuns: defaultKeepRuns, scanPage: 10000}
 	fail := func(what string, err error) (*DB, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: open %s: %s: %w", path, what, err)

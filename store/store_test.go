@@ -763,6 +763,8 @@ func TestScanItemsAndBodies(t *testing.T) {
 	if err := db.SaveFingerprints(ctx, map[int64][]byte{all[1].ID: []byte("fp1")}); err != nil {
 		t.Fatal(err)
 	}
+	// Pages of 7 items: the last one short, none empty.
+	db.scanPage = 7
 	var got []StoredItem
 	var fps [][]byte
 	var has []bool
