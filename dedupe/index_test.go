@@ -393,3 +393,34 @@ func TestPostingKey(t *testing.T) {
 		t.Errorf("chi-square %.0f for %.0f degrees of freedom", chi2, df)
 	}
 }
+
+// Near finds one doc's neighbours without bringing the rest of the index
+// up to date: the same docs as Neighbours, on an index that has found
+// every doc's.
+func TestNearEqualsNeighbours(t *testing.T) {
+	l := generated(t, 12, 60, 0.4, 7)
+	near, full := NewIndex(DefaultOptions()), NewIndex(DefaultOptions())
+	for _, d := range l.docs {
+		near.Add(d)
+		full.Add(d)
+	}
+	some := 0
+	for i, d := range l.docs {
+		if i%5 != 0 {
+			continue
+		}
+		got, want := near.Near(d.ID), full.Neighbours(d.ID)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: Near %q, Neighbours %q", d.ID, got, want)
+		}
+		if len(want) > 0 {
+			some++
+		}
+	}
+	if some < 10 {
+		t.Errorf("only %d of the docs looked at have neighbours: the corpus tests nothing", some)
+	}
+	if near.Near("no such doc") != nil {
+		t.Error("Near of an unknown id")
+	}
+}

@@ -28,23 +28,26 @@ func explainCommand() command {
 	}
 }
 
-// explain prints dedupe's evidence on two stored items, judged among all
-// stored items (their feeds' boilerplate, the round-up rule) as a run
-// judges them.
+// explain prints dedupe's evidence on two stored items of the configured
+// feeds, judged as a run judges them: the index is filled from the stored
+// fingerprints, and the only texts read are those of the feeds of the two
+// items and of the items that share text with either (which decide the
+// round-up rule): a feed's texts teach its boilerplate.
 func (m *Main) explain(ctx context.Context, e *env, a, b string) error {
-	items, err := m.db.Items(ctx)
+	p := newPipeline(e.cfg, m.db, e.log, m.Clock)
+	items, k, err := p.index(ctx)
 	if err != nil {
 		return err
 	}
-	find := func(ref string) (int, error) {
+	find := func(ref string) (store.StoredItem, error) {
 		id, idErr := strconv.ParseInt(ref, 10, 64)
 		canon := feed.CanonicalURL(ref, "")
-		for i, it := range items {
+		for _, it := range items {
 			if (idErr == nil && it.ID == id) || (it.Link != "" && it.Link == canon) {
-				return i, nil
+				return it, nil
 			}
 		}
-		return 0, fmt.Errorf("no stored item %q (give its URL as its feed links it, or its store id as --once --dry-run prints it after a run has stored it)", ref)
+		return store.StoredItem{}, fmt.Errorf("no stored item %q of the configured feeds (give its URL as its feed links it, or its store id as --once --dry-run prints it after a run has stored it)", ref)
 	}
 	ia, err := find(a)
 	if err != nil {
@@ -54,11 +57,53 @@ func (m *Main) explain(ctx context.Context, e *env, a, b string) error {
 	if err != nil {
 		return err
 	}
-	docs := make([]dedupe.Doc, len(items))
-	for i, it := range items {
-		docs[i] = doc(it)
+	if ia.ID == ib.ID {
+		return fmt.Errorf("%s and %s are the same stored item (%d)", a, b, ia.ID)
 	}
-	fmt.Fprint(m.Stdout, dedupe.Explain(docs[ia], docs[ib], docs, e.cfg.Dedupe))
+	// The feeds of the two items and of every item sharing text with
+	// either: each one's boilerplate is learnt from its feed, and decides
+	// how much the items share.
+	near := map[string]bool{}
+	for _, it := range []store.StoredItem{ia, ib} {
+		for _, id := range k.x.Near(strconv.FormatInt(it.ID, 10)) {
+			near[id] = true
+		}
+	}
+	feeds := map[string]bool{ia.FeedURL: true, ib.FeedURL: true}
+	for _, it := range items {
+		if near[strconv.FormatInt(it.ID, 10)] {
+			feeds[it.FeedURL] = true
+		}
+	}
+	var ids []int64
+	for _, it := range items {
+		if feeds[it.FeedURL] {
+			ids = append(ids, it.ID)
+		}
+	}
+	bodies, err := m.db.Bodies(ctx, ids)
+	if err != nil {
+		return err
+	}
+	var context []dedupe.Doc
+	var da, db dedupe.Doc
+	for _, it := range items {
+		body, ok := bodies[it.ID]
+		if !ok {
+			continue
+		}
+		it.Text = body.Text
+		d := doc(it)
+		switch it.ID {
+		case ia.ID:
+			da = d
+		case ib.ID:
+			db = d
+		default:
+			context = append(context, d)
+		}
+	}
+	fmt.Fprint(m.Stdout, dedupe.Explain(da, db, context, e.cfg.Dedupe))
 	return nil
 }
 

@@ -4,9 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/aggregate-dev/aggregate/cmd/benchgen/corpus"
+	"github.com/aggregate-dev/aggregate/config"
+	"github.com/aggregate-dev/aggregate/dedupe"
 	"github.com/aggregate-dev/aggregate/store"
 )
 
@@ -139,4 +144,126 @@ func storedFingerprints(t *testing.T, dir string) map[int64][]byte {
 		t.Fatal(err)
 	}
 	return fps
+}
+
+// explain reads only the texts it needs (the feeds of the two items and
+// of the items sharing text with either) yet tells what dedupe makes of the
+// pair among every stored item: on the dev benchmark (4 feeds) and on a
+// generated corpus of 40 feeds, where it reads a fraction of the store.
+func TestExplainMatchesWholeStore(t *testing.T) {
+	t.Run("crosspost-dev", func(t *testing.T) {
+		dir := t.TempDir()
+		feeds, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "crosspost-dev", "feeds", "*"))
+		if len(feeds) == 0 {
+			t.Fatal("benchmark feeds beside the checkout")
+		}
+		var urls []string
+		for _, f := range feeds {
+			abs, _ := filepath.Abs(f)
+			urls = append(urls, abs)
+		}
+		explainAgrees(t, dir, writeConfig(t, dir, urls...), false)
+	})
+	t.Run("generated", func(t *testing.T) {
+		dir := t.TempDir()
+		c := corpus.Generate(corpus.Options{Feeds: 40, Items: 15, Copies: 0.4, Seed: 3})
+		if err := c.Write(dir); err != nil {
+			t.Fatal(err)
+		}
+		explainAgrees(t, dir, filepath.Join(dir, "config.toml"), true)
+	})
+}
+
+// explainAgrees runs --once on the config at cfgPath (output in
+// dir/public), then explains pairs of items of the output both ways.
+func explainAgrees(t *testing.T, dir, cfgPath string, partial bool) {
+	if out, err := run(t, "--once", "--config", cfgPath); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(context.Background(), cfg.Resolve(cfg.Store.Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := db.Items(context.Background())
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := make([]dedupe.Doc, len(items))
+	for i, it := range items {
+		docs[i] = doc(it)
+	}
+	// Every pair of one story's copies, and pairs across stories.
+	f := readJSONFeed(t, filepath.Join(dir, "public", "feed.json"))
+	idOf := map[string]int{}
+	for i, it := range items {
+		idOf[it.Link] = i
+	}
+	var pairs [][2]int
+	for s, e := range f.Items {
+		src := e.Aggregate.Sources
+		for i := range src {
+			for j := i + 1; j < len(src); j++ {
+				pairs = append(pairs, [2]int{idOf[src[i].URL], idOf[src[j].URL]})
+			}
+		}
+		if s > 0 && s%3 == 0 {
+			pairs = append(pairs, [2]int{idOf[src[0].URL], idOf[f.Items[s-1].Aggregate.Sources[0].URL]})
+		}
+	}
+	// At most 40 of them, spread over the feed: each is explained over the
+	// whole store too.
+	if n := len(pairs); n > 40 {
+		spread := make([][2]int, 0, 40)
+		for i := range 40 {
+			spread = append(spread, pairs[i*n/40])
+		}
+		pairs = spread
+	}
+	merged, smaller := 0, 0
+	context := regexp.MustCompile(`clustered with (\d+) context docs`)
+	for _, pr := range pairs {
+		a, b := items[pr[0]], items[pr[1]]
+		got, err := run(t, "explain", strconv.FormatInt(a.ID, 10), strconv.FormatInt(b.ID, 10), "--config", cfgPath)
+		if err != nil {
+			t.Fatalf("explain %d %d: %v", a.ID, b.ID, err)
+		}
+		want := dedupe.Explain(docs[pr[0]], docs[pr[1]], docs, cfg.Dedupe).String()
+		if withoutContext(got) != withoutContext(want) {
+			t.Errorf("explain %d %d:\n%s\nover the whole store:\n%s", a.ID, b.ID, got, want)
+		}
+		if strings.Contains(got, "MERGE") {
+			merged++
+		}
+		if m := context.FindStringSubmatch(got); m != nil {
+			if n, _ := strconv.Atoi(m[1]); n < len(items)/2 {
+				smaller++
+			}
+		}
+	}
+	if len(pairs) < 30 || merged == 0 || merged == len(pairs) {
+		t.Errorf("%d pairs, %d merged: the test tells little", len(pairs), merged)
+	}
+	if partial && smaller < len(pairs)/2 {
+		t.Errorf("only %d of %d explanations read less than half of the %d items", smaller, len(pairs), len(items))
+	}
+	if _, err := run(t, "explain", strconv.FormatInt(items[0].ID, 10), items[0].Link, "--config", cfgPath); err == nil {
+		t.Error("an item explained against itself")
+	}
+}
+
+// withoutContext drops the line that says how many docs the explanation
+// was judged among.
+func withoutContext(s string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if !strings.HasPrefix(l, "with the context") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -450,14 +450,37 @@ const (
 	readBatch        = 500
 )
 
-// dedupe runs dedupe over the stored items of the feeds the config names
-// (a feed removed from the config drops out of the output at once),
-// reading them one at a time: items whose fingerprint is stored are not
-// shingled again, and the others' fingerprints are stored for the next
-// run. An index kept from the last run is told only what changed. It
-// returns the items without their bodies, and the clusters naming them by
-// index, the representative first.
+// dedupe runs dedupe over the stored items of the configured feeds (see
+// index). It returns the items without their bodies, and the clusters
+// naming them by index, the representative first.
 func (p *pipeline) dedupe(ctx context.Context) ([]store.StoredItem, []dedupe.Cluster, []dedupe.Story, error) {
+	items, k, err := p.index(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	byID := make(map[string]int, len(items))
+	for i, it := range items {
+		byID[strconv.FormatInt(it.ID, 10)] = i
+	}
+	stories := k.x.Clusters()
+	cs := make([]dedupe.Cluster, len(stories))
+	for i, s := range stories {
+		for _, id := range s.IDs {
+			cs[i].Members = append(cs[i].Members, byID[id])
+		}
+	}
+	p.kept = k
+	return items, cs, stories, nil
+}
+
+// index tells the dedupe index about the stored items of the feeds the
+// config names (a feed removed from the config drops out of the output at
+// once), reading them one at a time: items whose fingerprint is stored are
+// not shingled again, and the others' fingerprints are stored for the next
+// run. An index kept from the last run is told only what changed. It
+// returns the items without their bodies, and the index, which is no
+// longer the pipeline's until the caller gives it back (p.kept).
+func (p *pipeline) index(ctx context.Context) ([]store.StoredItem, *keptIndex, error) {
 	// Whatever goes wrong below leaves the index half told: the next run
 	// starts afresh unless this one completes.
 	k := p.kept
@@ -553,7 +576,7 @@ func (p *pipeline) dedupe(ctx context.Context) ([]store.StoredItem, []dedupe.Clu
 		err = serr
 	}
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	for id := range k.seen {
 		if _, ok := seen[id]; !ok {
@@ -564,19 +587,7 @@ func (p *pipeline) dedupe(ctx context.Context) ([]store.StoredItem, []dedupe.Clu
 		k.known = max(k.known, it.ID)
 	}
 	k.seen = seen
-	byID := make(map[string]int, len(items))
-	for i, it := range items {
-		byID[strconv.FormatInt(it.ID, 10)] = i
-	}
-	stories := k.x.Clusters()
-	cs := make([]dedupe.Cluster, len(stories))
-	for i, s := range stories {
-		for _, id := range s.IDs {
-			cs[i].Members = append(cs[i].Members, byID[id])
-		}
-	}
-	p.kept = k
-	return items, cs, stories, nil
+	return items, k, nil
 }
 
 // docSig hashes what dedupe is told of a doc besides its text.
