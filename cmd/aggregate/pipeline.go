@@ -232,11 +232,18 @@ func (p *pipeline) fetchAll(ctx context.Context, now time.Time, st *stats) error
 		i   int
 		out fetch.Outcome
 	}
+	// Parsed feeds wait for the writer in a short queue: when storing
+	// falls behind, reading waits for it, rather than a run of a million
+	// items holding them all, parsed, in memory. (Fetching is not held
+	// back: a request waiting for its turn at a busy host must not keep
+	// others from theirs, so fetched bodies may pile up instead: they are
+	// smaller than what parsing makes of them.)
+	readers := max(1, runtime.GOMAXPROCS(0))
 	toRead := make(chan fetched, len(reqs))
-	toSave := make(chan feedResult, len(reqs))
-	var readers sync.WaitGroup
-	for range max(1, runtime.GOMAXPROCS(0)) {
-		readers.Go(func() {
+	toSave := make(chan feedResult, 2*saveBatch)
+	var reading sync.WaitGroup
+	for range readers {
+		reading.Go(func() {
 			for f := range toRead {
 				toSave <- p.outcome(ctx, states[f.i], f.out, now)
 			}
@@ -246,7 +253,7 @@ func (p *pipeline) fetchAll(ctx context.Context, now time.Time, st *stats) error
 	go func() { saved <- p.save(ctx, toSave, now, st, bar) }()
 	p.fetcher.Each(ctx, reqs, func(i int, out fetch.Outcome) { toRead <- fetched{i, out} })
 	close(toRead)
-	readers.Wait()
+	reading.Wait()
 	close(toSave)
 	return <-saved
 }
