@@ -109,6 +109,17 @@ func NewIndex(o Options) *Index {
 	return &Index{o: o, window: Window, maxPost: MaxPostings, common: CommonPostings, byID: map[string]int32{}, groupByName: map[string]int32{}}
 }
 
+// Grow makes room for n more docs, so that filling the index with a
+// known number of docs (a restart over a million stored fingerprints)
+// does not copy it over and over as it grows.
+func (x *Index) Grow(n int) {
+	x.docs = slices.Grow(x.docs, n)
+	x.stale = slices.Grow(x.stale, n)
+	if len(x.byID) == 0 {
+		x.byID = make(map[string]int32, n)
+	}
+}
+
 // Options returns the thresholds the index decides with.
 func (x *Index) Options() Options { return x.o }
 

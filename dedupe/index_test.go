@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -422,5 +423,28 @@ func TestNearEqualsNeighbours(t *testing.T) {
 	}
 	if near.Near("no such doc") != nil {
 		t.Error("Near of an unknown id")
+	}
+}
+
+// Grow only makes room: the index decides the same with or without it,
+// and after it as docs come and go.
+func TestGrowKeepsDecisions(t *testing.T) {
+	l := generated(t, 6, 30, 0.4, 11)
+	plain, grown := NewIndex(DefaultOptions()), NewIndex(DefaultOptions())
+	grown.Grow(len(l.docs))
+	for i, d := range l.docs {
+		plain.Add(d)
+		grown.Add(d)
+		if i == len(l.docs)/2 {
+			grown.Clusters()
+			grown.Grow(10)
+		}
+	}
+	want, got := plain.Clusters(), grown.Clusters()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("with Grow: %d clusters, without: %d", len(got), len(want))
+	}
+	if len(want) >= len(l.docs) {
+		t.Errorf("no merges in the corpus: the test tells nothing")
 	}
 }

@@ -57,6 +57,15 @@ func (db *DB) ScanItems(ctx context.Context, known int64, fn func(it StoredItem,
 	return nil
 }
 
+// CountItems returns how many items are stored.
+func (db *DB) CountItems(ctx context.Context) (int, error) {
+	var n int
+	if err := db.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM items").Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count items: %w", err)
+	}
+	return n, nil
+}
+
 // Body is what an item says, as stored: for the entries a run writes.
 type Body struct {
 	HTML, Text string

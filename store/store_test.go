@@ -763,6 +763,9 @@ func TestScanItemsAndBodies(t *testing.T) {
 	if err := db.SaveFingerprints(ctx, map[int64][]byte{all[1].ID: []byte("fp1")}); err != nil {
 		t.Fatal(err)
 	}
+	if n, err := db.CountItems(ctx); err != nil || n != len(in) {
+		t.Errorf("CountItems = %d, %v; want %d", n, err, len(in))
+	}
 	// Pages of 7 items: the last one short, none empty.
 	db.scanPage = 7
 	var got []StoredItem

@@ -499,8 +499,17 @@ func (p *pipeline) index(ctx context.Context) ([]store.StoredItem, *keptIndex, e
 	for _, fc := range p.cfg.Feeds {
 		names[fc.URL] = fc.Name
 	}
-	var items []store.StoredItem
-	seen := make(map[int64]uint64, len(k.seen))
+	// Room for every stored item at once: at a million, growing the
+	// slices step by step costs more than reading them.
+	n, err := p.db.CountItems(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if n > len(k.seen) {
+		k.x.Grow(n - len(k.seen))
+	}
+	items := make([]store.StoredItem, 0, n)
+	seen := make(map[int64]uint64, n)
 	fresh := map[int64][]byte{}
 	// Docs whose text must be read: told before with other dates or keys,
 	// or whose fingerprint is of another version (after an upgrade, the
@@ -546,7 +555,7 @@ func (p *pipeline) index(ctx context.Context) ([]store.StoredItem, *keptIndex, e
 		unread = unread[:0]
 		return nil
 	}
-	err := p.db.ScanItems(ctx, k.known, func(it store.StoredItem, fp []byte, hasFP bool) error {
+	err = p.db.ScanItems(ctx, k.known, func(it store.StoredItem, fp []byte, hasFP bool) error {
 		name, ok := names[it.FeedURL]
 		if !ok {
 			return nil
