@@ -339,16 +339,26 @@ func TestSaveFeedRejects(t *testing.T) {
 	}
 }
 
-func TestClustersRoundTrip(t *testing.T) {
-	db := openTest(t)
-	ctx := context.Background()
+// saveItems stores n items of one feed and returns the store ID of the
+// i-th.
+func saveItems(t *testing.T, db *DB, n int) func(i int) int64 {
+	t.Helper()
 	var items []feed.Item
-	for i := range 6 {
+	for i := range n {
 		items = append(items, item(fmt.Sprint(i), "", fmt.Sprint("item ", i), t0))
 	}
 	mustSave(t, db, FeedState{URL: "https://a/feed"}, items, t0)
-	stored, _ := db.Items(ctx)
-	id := func(i int) int64 { return stored[i].ID }
+	stored, err := db.Items(context.Background())
+	if err != nil || len(stored) != n {
+		t.Fatalf("%d items stored, %v", len(stored), err)
+	}
+	return func(i int) int64 { return stored[i].ID }
+}
+
+func TestClustersRoundTrip(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	id := saveItems(t, db, 6)
 
 	if cs, err := db.Clusters(ctx); err != nil || len(cs) != 0 {
 		t.Fatalf("Clusters of a new store = %+v, %v", cs, err)
@@ -410,13 +420,7 @@ func TestClustersRoundTrip(t *testing.T) {
 func TestReplaceClustersWritesChanges(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
-	var items []feed.Item
-	for i := range 5 {
-		items = append(items, item(fmt.Sprint(i), "", fmt.Sprint("item ", i), t0))
-	}
-	mustSave(t, db, FeedState{URL: "https://a/feed"}, items, t0)
-	stored, _ := db.Items(ctx)
-	id := func(i int) int64 { return stored[i].ID }
+	id := saveItems(t, db, 5)
 	rowids := func() map[string]int64 {
 		rows, err := db.r.QueryContext(ctx, "SELECT id, rowid FROM clusters")
 		if err != nil {
