@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/aggregate-dev/aggregate/clock"
+	"github.com/aggregate-dev/aggregate/cmd/benchgen/corpus"
+	"github.com/aggregate-dev/aggregate/config"
+	"github.com/aggregate-dev/aggregate/store"
 )
 
 // BenchmarkOnce500 measures a whole --once run over 500 well-behaved feeds
@@ -90,4 +93,65 @@ func writeConfigFor(b *testing.B, dir string, urls []string) string {
 		b.Fatal(err)
 	}
 	return p
+}
+
+// BenchmarkDaemonRun measures what a daemon run costs once the history is
+// stored: over benchgen corpora of 10^4 and 10^5 items, the first run (from
+// an empty store), a run of a new process (its index filled from the
+// stored fingerprints) and the runs of a daemon that keeps its index
+// (b.N of them). Every feed answers "not modified", so these are a run's
+// fixed costs: the metadata of the whole history read, clustered and
+// compared with what is stored.
+//
+//	go test -run '^$' -bench DaemonRun -benchtime 3x ./cmd/aggregate
+func BenchmarkDaemonRun(b *testing.B) {
+	for _, feeds := range []int{50, 500} {
+		b.Run(fmt.Sprint(feeds*200), func(b *testing.B) {
+			ctx := context.Background()
+			dir := b.TempDir()
+			c := corpus.Generate(corpus.Options{Feeds: feeds, Items: 200, Copies: 0.3, Seed: 1, Entries: 500})
+			if err := c.Write(dir); err != nil {
+				b.Fatal(err)
+			}
+			cfg, err := config.Load(filepath.Join(dir, "config.toml"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			db, err := store.Open(ctx, cfg.Resolve(cfg.Store.Path))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			log := slog.New(slog.DiscardHandler)
+			clk := clock.NewFake(fixedNow())
+			timed := func(p *pipeline) time.Duration {
+				start := time.Now()
+				st, err := p.run(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if st.Items != feeds*200 {
+					b.Fatalf("%d items, want %d", st.Items, feeds*200)
+				}
+				return time.Since(start)
+			}
+			first := timed(newPipeline(cfg, db, log, clk))
+			restart := newPipeline(cfg, db, log, clk)
+			restart.force = true
+			again := timed(restart)
+			if os.Getenv("BENCH_LOG") != "" { // the stage timings of the daemon's runs
+				log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			}
+			daemon := newPipeline(cfg, db, log, clk)
+			daemon.force = true
+			timed(daemon) // fills its index
+			var runs time.Duration
+			for b.Loop() {
+				runs += timed(daemon)
+			}
+			b.ReportMetric(first.Seconds(), "first-s")
+			b.ReportMetric(again.Seconds(), "restart-s")
+			b.ReportMetric(runs.Seconds()/float64(b.N), "run-s")
+		})
+	}
 }
