@@ -95,3 +95,46 @@ func TestKeptIndexFollowsChanges(t *testing.T) {
 		}
 	}
 }
+
+// A large history logs how far filling the index has got, a tenth at a
+// time, and when clustering starts; a small one says nothing of it.
+func TestIndexingLogsProgress(t *testing.T) {
+	ctx := context.Background()
+	srv := serveSeeds(t)
+	dir := t.TempDir()
+	cfg, err := config.Load(writeConfig(t, dir, srv.URL+"/southfront.xml", srv.URL+"/globalresearch.atom", srv.URL+"/blog.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(ctx, cfg.Resolve(cfg.Store.Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, c := range []struct {
+		from int
+		want []string
+	}{
+		{100, nil},
+		{5, []string{"done=1 of=9", "done=5 of=9", "done=9 of=9", "msg=clustering items=9"}},
+	} {
+		var logs bytes.Buffer
+		p := newPipeline(cfg, db, slog.New(slog.NewTextHandler(&logs, nil)), clock.NewFake(fixedNow()))
+		p.force, p.indexLogFrom = true, c.from
+		if _, err := p.run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Count(logs.String(), "indexing stored items")
+		if len(c.want) == 0 && (got > 0 || strings.Contains(logs.String(), "msg=clustering")) {
+			t.Errorf("from %d: progress logged for 9 items:\n%s", c.from, logs.String())
+		}
+		for _, w := range c.want {
+			if !strings.Contains(logs.String(), w) {
+				t.Errorf("from %d: no %q in:\n%s", c.from, w, logs.String())
+			}
+		}
+		if len(c.want) > 0 && got != 9 {
+			t.Errorf("from %d: %d progress lines for 9 items, want 9 (one per tenth)", c.from, got)
+		}
+	}
+}

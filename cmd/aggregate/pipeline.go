@@ -60,6 +60,10 @@ type pipeline struct {
 	// progressTo receives the progress of fetching: a bar when it is a
 	// terminal, log lines otherwise.
 	progressTo io.Writer
+	// indexLogFrom is the history, in items, from which filling the dedupe
+	// index logs its progress (a tenth at a time): at a million items it
+	// takes a minute or two.
+	indexLogFrom int
 	// kept is the dedupe index of the last run, which the next run of the
 	// same pipeline (the daemon's) brings up to date rather than building
 	// again from every stored fingerprint; nil before the first run and
@@ -96,10 +100,11 @@ func newPipeline(cfg *config.Config, db *store.DB, log *slog.Logger, clk clock.C
 		}),
 		// The schedule spaces runs; the policy adds what failures, servers
 		// and feeds ask for on top.
-		policy:     fetch.Policy{Base: cfg.Fetch.BackoffBase.Duration, Cap: cfg.Fetch.BackoffMax.Duration},
-		parser:     feed.NewParser(),
-		publisher:  publish.New(),
-		progressTo: io.Discard,
+		policy:       fetch.Policy{Base: cfg.Fetch.BackoffBase.Duration, Cap: cfg.Fetch.BackoffMax.Duration},
+		parser:       feed.NewParser(),
+		publisher:    publish.New(),
+		progressTo:   io.Discard,
+		indexLogFrom: 50000,
 	}
 }
 
@@ -469,6 +474,9 @@ func (p *pipeline) dedupe(ctx context.Context) ([]store.StoredItem, []dedupe.Clu
 	for i, it := range items {
 		byID[strconv.FormatInt(it.ID, 10)] = i
 	}
+	if len(items) >= p.indexLogFrom {
+		p.log.Info("clustering", "items", len(items))
+	}
 	stories := k.x.Clusters()
 	cs := make([]dedupe.Cluster, len(stories))
 	for i, s := range stories {
@@ -555,7 +563,13 @@ func (p *pipeline) index(ctx context.Context) ([]store.StoredItem, *keptIndex, e
 		unread = unread[:0]
 		return nil
 	}
+	scanned, tenth := 0, 0
+	logProgress := n > 0 && n >= p.indexLogFrom
 	err = p.db.ScanItems(ctx, k.known, func(it store.StoredItem, fp []byte, hasFP bool) error {
+		if scanned++; logProgress && scanned*10/n > tenth {
+			tenth = scanned * 10 / n
+			p.log.Info("indexing stored items", "done", scanned, "of", n)
+		}
 		name, ok := names[it.FeedURL]
 		if !ok {
 			return nil
