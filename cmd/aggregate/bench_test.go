@@ -15,8 +15,6 @@ import (
 
 	"github.com/aggregate-dev/aggregate/clock"
 	"github.com/aggregate-dev/aggregate/cmd/benchgen/corpus"
-	"github.com/aggregate-dev/aggregate/config"
-	"github.com/aggregate-dev/aggregate/store"
 )
 
 // BenchmarkOnce500 measures a whole --once run over 500 well-behaved feeds
@@ -113,15 +111,7 @@ func BenchmarkDaemonRun(b *testing.B) {
 			if err := c.Write(dir); err != nil {
 				b.Fatal(err)
 			}
-			cfg, err := config.Load(filepath.Join(dir, "config.toml"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			db, err := store.Open(ctx, cfg.Resolve(cfg.Store.Path))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
+			cfg, db := openConfig(b, filepath.Join(dir, "config.toml"))
 			log := slog.New(slog.DiscardHandler)
 			clk := clock.NewFake(fixedNow())
 			timed := func(p *pipeline) time.Duration {

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/aggregate-dev/aggregate/cmd/benchgen/corpus"
-	"github.com/aggregate-dev/aggregate/config"
 	"github.com/aggregate-dev/aggregate/dedupe"
 	"github.com/aggregate-dev/aggregate/store"
 )
@@ -180,16 +179,8 @@ func explainAgrees(t *testing.T, dir, cfgPath string, partial bool) {
 	if out, err := run(t, "--once", "--config", cfgPath); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(context.Background(), cfg.Resolve(cfg.Store.Path))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, db := openConfig(t, cfgPath)
 	items, err := db.Items(context.Background())
-	db.Close()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,15 +34,7 @@ func TestKeptIndexFollowsChanges(t *testing.T) {
 		}
 		urls = append(urls, filepath.Join(dir, name))
 	}
-	cfg, err := config.Load(writeConfig(t, dir, urls...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(ctx, cfg.Resolve(cfg.Store.Path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	cfg, db := openConfig(t, writeConfig(t, dir, urls...))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	clk := clock.NewFake(fixedNow())
 	kept := newPipeline(cfg, db, log, clk)
@@ -102,15 +94,7 @@ func TestIndexingLogsProgress(t *testing.T) {
 	ctx := context.Background()
 	srv := serveSeeds(t)
 	dir := t.TempDir()
-	cfg, err := config.Load(writeConfig(t, dir, srv.URL+"/southfront.xml", srv.URL+"/globalresearch.atom", srv.URL+"/blog.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(ctx, cfg.Resolve(cfg.Store.Path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	cfg, db := openConfig(t, writeConfig(t, dir, srv.URL+"/southfront.xml", srv.URL+"/globalresearch.atom", srv.URL+"/blog.json"))
 	for _, c := range []struct {
 		from int
 		want []string
@@ -137,4 +121,20 @@ func TestIndexingLogsProgress(t *testing.T) {
 			t.Errorf("from %d: %d progress lines for 9 items, want 9 (one per tenth)", c.from, got)
 		}
 	}
+}
+
+// openConfig loads the config at path and opens its store, which is closed
+// when the test ends.
+func openConfig(tb testing.TB, path string) (*config.Config, *store.DB) {
+	tb.Helper()
+	cfg, err := config.Load(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db, err := store.Open(context.Background(), cfg.Resolve(cfg.Store.Path))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return cfg, db
 }

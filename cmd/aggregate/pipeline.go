@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -623,7 +624,10 @@ func (p *pipeline) index(ctx context.Context) ([]store.StoredItem, *keptIndex, e
 // docSig hashes what dedupe is told of a doc besides its text.
 func docSig(d dedupe.Doc) uint64 {
 	h := fnv.New64a()
-	for _, s := range append([]string{d.Group, d.Time.UTC().Format(time.RFC3339Nano)}, d.Keys...) {
+	var t [8]byte
+	binary.LittleEndian.PutUint64(t[:], uint64(d.Time.UnixNano()))
+	h.Write(t[:])
+	for _, s := range append([]string{d.Group}, d.Keys...) {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
