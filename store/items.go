@@ -22,17 +22,26 @@ type StoredItem struct {
 // the order in which they were first stored), bodies included.
 func (db *DB) Items(ctx context.Context) ([]StoredItem, error) {
 	var out []StoredItem
-	err := db.scanItems(ctx, itemColumns+", i.body_html, i.body_text", "", nil, func(it *StoredItem) error {
-		out = append(out, *it)
-		return nil
-	}, func(it *StoredItem) []any { return []any{&it.HTML, &it.Text} })
+	err := scanItems(ctx, db, itemColumns+", i.body_html, i.body_text", "", nil,
+		func(it *StoredItem) (*StoredItem, []any) { return it, []any{&it.HTML, &it.Text} },
+		func(it *StoredItem) error {
+			out = append(out, *it)
+			return nil
+		})
 	if err != nil {
 		return nil, fmt.Errorf("store: list items: %w", err)
 	}
 	return out, nil
 }
 
-// ScanItems calls fn with every stored item, ordered by ID, one row at a
+// scanned is a row of ScanItems.
+type scanned struct {
+	it    StoredItem
+	fp    []byte
+	hasFP bool
+}
+
+// ScanItems calls fn with every stored item, ordered by ID, a page at a
 // time, so that a history of a million items need not be held at once.
 // hasFP tells whether the item has a stored fingerprint. Bodies are what
 // a run needs and no more: HTML never, the text only when there is no
@@ -41,16 +50,12 @@ func (db *DB) Items(ctx context.Context) ([]StoredItem, error) {
 // read (an item whose text changed since has no fingerprint: its text
 // comes instead).
 func (db *DB) ScanItems(ctx context.Context, known int64, fn func(it StoredItem, fp []byte, hasFP bool) error) error {
-	var (
-		fp    []byte
-		hasFP bool
-	)
-	err := db.scanItems(ctx, itemColumns+`, CASE WHEN i.id > ? THEN f.fp END, f.item_id IS NOT NULL,
+	err := scanItems(ctx, db, itemColumns+`, CASE WHEN i.id > ? THEN f.fp END, f.item_id IS NOT NULL,
 		CASE WHEN f.item_id IS NULL THEN i.body_text ELSE '' END`,
 		"LEFT JOIN fingerprints f ON f.item_id = i.id",
 		[]any{known},
-		func(it *StoredItem) error { return fn(*it, fp, hasFP) },
-		func(it *StoredItem) []any { fp = nil; return []any{&fp, &hasFP, &it.Text} })
+		func(r *scanned) (*StoredItem, []any) { return &r.it, []any{&r.fp, &r.hasFP, &r.it.Text} },
+		func(r *scanned) error { return fn(r.it, r.fp, r.hasFP) })
 	if err != nil {
 		return fmt.Errorf("store: scan items: %w", err)
 	}
@@ -109,58 +114,63 @@ func (db *DB) Bodies(ctx context.Context, ids []int64) (map[int64]Body, error) {
 const itemColumns = `i.id, i.feed_url, i.feed_title, i.guid, i.link, i.title, i.author,
 	i.published, i.updated, i.first_seen`
 
-// scanItems reads items (aliased i) with join, ordered by ID, and calls
-// fn with each; more gives the destinations of the columns after
-// itemColumns, for the row being read; args are the arguments of columns.
-// It reads a page of db.scanPage items per query: one query over the whole
-// table would hold its snapshot of the file for as long as fn takes, and
-// while it does, the WAL cannot be folded back into the file, so whatever
-// fn writes meanwhile (a run's new fingerprints) piles up in it and makes
-// every later read and write slower.
-func (db *DB) scanItems(ctx context.Context, columns, join string, args []any, fn func(*StoredItem) error, more func(*StoredItem) []any) error {
+// scanItems reads items (aliased i) with join, ordered by ID, into rows
+// of type R, and calls fn with each; dst gives a row's item and the
+// destinations of the columns after itemColumns; args are the arguments
+// of columns.
+//
+// It reads a page of db.scanPage items per query, and the whole page
+// before fn sees any of it. A query holds its snapshot of the file until
+// its rows are closed, and while any snapshot is held the WAL cannot be
+// folded back into the file: whatever fn writes meanwhile (a run's new
+// fingerprints) piles up in it (2.5 GB at a million items) and makes
+// every later read and write slower. Between pages no snapshot is held.
+func scanItems[R any](ctx context.Context, db *DB, columns, join string, args []any,
+	dst func(*R) (*StoredItem, []any), fn func(*R) error) error {
 	after := int64(-1 << 63)
 	for {
-		n, err := db.scanOnePage(ctx, columns, join, append(args, after, db.scanPage), func(it *StoredItem) error {
-			after = it.ID
-			return fn(it)
-		}, more)
-		if err != nil || n < db.scanPage {
+		page, err := scanPage(ctx, db, columns, join, append(args, after, db.scanPage), dst)
+		if err != nil {
 			return err
 		}
+		for i := range page {
+			if err := fn(&page[i]); err != nil {
+				return err
+			}
+		}
+		if len(page) < db.scanPage {
+			return nil
+		}
+		it, _ := dst(&page[len(page)-1])
+		after = it.ID
 	}
 }
 
-func (db *DB) scanOnePage(ctx context.Context, columns, join string, args []any, fn func(*StoredItem) error, more func(*StoredItem) []any) (int, error) {
+func scanPage[R any](ctx context.Context, db *DB, columns, join string, args []any, dst func(*R) (*StoredItem, []any)) ([]R, error) {
 	rows, err := db.r.QueryContext(ctx, "SELECT "+columns+" FROM items i "+join+" WHERE i.id > ? ORDER BY i.id LIMIT ?", args...)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer rows.Close()
-	n := 0
+	var page []R
 	for rows.Next() {
-		n++
-		var (
-			it                       StoredItem
-			published, updated, seen sql.NullString
-		)
-		dst := append([]any{&it.ID, &it.FeedURL, &it.FeedTitle, &it.GUID, &it.Link, &it.Title, &it.Author,
-			&published, &updated, &seen}, more(&it)...)
-		if err := rows.Scan(dst...); err != nil {
-			return n, err
+		page = append(page, *new(R))
+		it, more := dst(&page[len(page)-1])
+		var published, updated, seen sql.NullString
+		if err := rows.Scan(append([]any{&it.ID, &it.FeedURL, &it.FeedTitle, &it.GUID, &it.Link, &it.Title, &it.Author,
+			&published, &updated, &seen}, more...)...); err != nil {
+			return nil, err
 		}
 		for _, p := range []struct {
 			dst *time.Time
 			src sql.NullString
 		}{{&it.Published, published}, {&it.Updated, updated}, {&it.FirstSeen, seen}} {
 			if *p.dst, err = parseTime(p.src); err != nil {
-				return n, fmt.Errorf("item %d: %w", it.ID, err)
+				return nil, fmt.Errorf("item %d: %w", it.ID, err)
 			}
 		}
-		if err := fn(&it); err != nil {
-			return n, err
-		}
 	}
-	return n, rows.Err()
+	return page, rows.Err()
 }
 
 // itemDate is an item's date for retention: its published date if the
