@@ -6,7 +6,6 @@ import (
 	"slices"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/aggregate-dev/aggregate/cmd/benchgen/corpus"
 )
@@ -87,9 +86,11 @@ func BenchmarkAddToIndex(b *testing.B) {
 	})
 }
 
-// BenchmarkIndexMemory reports what the index holds per article, measured
-// on the heap around building it from 10^5 fingerprints: B/item all told,
-// of which the candidate index (postings) and the fingerprints.
+// BenchmarkIndexMemory reports what the index holds per article, built
+// from 10^5 fingerprints: heap-B/item, the growth of the heap around
+// building it, of which index-B/item the candidate index (postings); and
+// sets-B/item, the shingle sets, bitmaps and heads, which are on the heap
+// too unless the index keeps them on disk.
 func BenchmarkIndexMemory(b *testing.B) {
 	docs := benchDocs(100000, 3)
 	o := DefaultOptions()
@@ -98,29 +99,40 @@ func BenchmarkIndexMemory(b *testing.B) {
 		fps[i] = Fingerprint(d.Text, o)
 		docs[i].Text = ""
 	}
-	for b.Loop() {
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		x := NewIndex(o)
-		for i, d := range docs {
-			if err := x.AddFingerprint(d, fps[i]); err != nil {
-				b.Fatal(err)
+	for _, onDisk := range []bool{false, true} {
+		name := "heap"
+		if onDisk {
+			name = "disk"
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				x := NewIndex(o)
+				if onDisk {
+					if err := x.KeepOnDisk(b.TempDir()); err != nil {
+						b.Fatal(err)
+					}
+				}
+				x.Grow(len(docs))
+				for i, d := range docs {
+					if err := x.AddFingerprint(d, fps[i]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				x.Clusters()
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				n := float64(len(docs))
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "heap-B/item")
+				b.ReportMetric(float64(x.post.bytes())/n, "index-B/item")
+				b.ReportMetric(float64(x.sl.live)/n, "sets-B/item")
+				if err := x.Close(); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-		x.Clusters()
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		n := float64(len(docs))
-		fp := 0
-		for h := range x.docs {
-			e := &x.docs[h]
-			fp += int(unsafe.Sizeof(shingle(0)))*cap(e.set) + 8*cap(e.sel) + 8*cap(e.bp)
-		}
-		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/item")
-		b.ReportMetric(float64(x.post.bytes())/n, "index-B/item")
-		b.ReportMetric(float64(fp)/n, "fingerprint-B/item")
-		runtime.KeepAlive(x)
+		})
 	}
 }
 

@@ -65,7 +65,8 @@ func Explain(a, b Doc, context []Doc, o Options) Explanation {
 	_, rank := x.order()
 	ex := Explanation{Options: o, Context: n}
 	ea, eb := &x.docs[ha], &x.docs[hb]
-	ex.Shared = sharedCount(ea, eb)
+	va, vb := x.view(ha), x.view(hb)
+	ex.Shared = sharedCount(va.set, va.bp, vb.set, vb.bp)
 	pr := pairOf(ex.Shared, int(ea.size), int(eb.size))
 	ex.Jaccard = pr.Jaccard
 	if ea.size > 0 {
@@ -74,8 +75,8 @@ func Explain(a, b Doc, context []Doc, o Options) Explanation {
 	if eb.size > 0 {
 		ex.BInA = float64(ex.Shared) / float64(eb.size)
 	}
-	for _, k := range ea.keys {
-		for _, l := range eb.keys {
+	for _, k := range va.keys {
+		for _, l := range vb.keys {
 			ex.SameKey = ex.SameKey || k == l
 		}
 	}
@@ -106,15 +107,15 @@ func Explain(a, b Doc, context []Doc, o Options) Explanation {
 
 // report describes doc h, whose text is d.Text.
 func (x *Index) report(h int32, d Doc, rank []int32) TextReport {
-	e := &x.docs[h]
-	t := TextReport{ID: d.ID, Group: d.Group, RawShingles: len(e.set), Shingles: int(e.size)}
+	e, v := &x.docs[h], x.view(h)
+	t := TextReport{ID: d.ID, Group: d.Group, RawShingles: len(v.set), Shingles: int(e.size)}
 	t.Roundup = e.roundup
 	if _, parts := x.isRoundup(h, rank); len(parts) > 0 {
 		t.RoundupParts = parts
 	}
 	bp := map[shingle]bool{}
-	for i, s := range e.set {
-		if bit(e.bp, i) {
+	for i, s := range v.set {
+		if bit(v.bp, i) {
 			bp[s] = true
 		}
 	}

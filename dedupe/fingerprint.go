@@ -40,8 +40,8 @@ func (x *Index) Fingerprint(id string) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	e := &x.docs[h]
-	return encodeFingerprint(e.set, e.sel, e.head, x.o.Shingle, x.window), true
+	v := x.view(h)
+	return encodeFingerprint(v.set, v.sel, v.head, x.o.Shingle, x.window), true
 }
 
 // AddFingerprint adds d as Add does, its shingles read from fp rather

@@ -1,13 +1,13 @@
 package dedupe
 
 import (
+	"fmt"
 	"math/bits"
 	"runtime"
 	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // Index holds the docs seen so far and finds, for each, the others that
@@ -51,6 +51,7 @@ type Index struct {
 	post        postings
 	stale       []int32 // docs whose neighbours must be found again
 	sh          shingler
+	sl          *slab // each doc's set, bitmap and head
 }
 
 // Window is the winnowing window of the candidate index, in shingles.
@@ -75,17 +76,22 @@ type entry struct {
 	id                           string
 	group                        int32
 	gpos                         int32 // position in its group's members
-	time                         time.Time
-	keys                         []uint64  // hashed scoped keys
-	set                          []shingle // all shingles, sorted
-	sel                          []uint64  // bitmap over set: selected by winnowing
-	head                         []shingle // the first shingles in text order
-	bp                           []uint64  // bitmap over set: its group's boilerplate; nil when none
-	size                         int32     // content shingles: set less boilerplate
-	nb                           []edge    // neighbours, by doc
+	sec                          int64 // its time: Unix seconds and nanoseconds (a time.Time is twice the size)
+	data                         ref   // in the slab: see view
+	shape                        shape // of data
+	size                         int32 // content shingles: set less boilerplate
+	nsec                         int32
+	nb                           []edge
 	live, stale, rdirty, roundup bool
+	hasBP                        bool // some of the set is its group's boilerplate
 	indexed                      bool // its shingles are in the postings
 }
+
+// zeroUnix is the zero time.Time in Unix seconds.
+const zeroUnix = -62135596800
+
+// undated tells whether the doc has no time.
+func (e *entry) undated() bool { return e.sec == zeroUnix && e.nsec == 0 }
 
 // edge is a neighbour: a doc sharing at least MinShared content shingles.
 type edge struct {
@@ -106,7 +112,91 @@ type group struct {
 
 // NewIndex returns an empty index deciding with o.
 func NewIndex(o Options) *Index {
-	return &Index{o: o, window: Window, maxPost: MaxPostings, common: CommonPostings, byID: map[string]int32{}, groupByName: map[string]int32{}}
+	return &Index{o: o, window: Window, maxPost: MaxPostings, common: CommonPostings, byID: map[string]int32{},
+		groupByName: map[string]int32{}, sl: &slab{compactFrom: maxChunk}}
+}
+
+// KeepOnDisk moves the docs' shingle sets, two thirds of what the index
+// holds, out of the heap into a file in dir, mapped into memory: the OS
+// keeps in memory what fits and reads back the rest. The file is deleted
+// from dir at once, and goes with Close. Should the disk fill, later docs
+// are kept in memory instead (see DiskErr).
+func (x *Index) KeepOnDisk(dir string) error {
+	ns, err := newFileSlab(dir)
+	if err != nil {
+		return fmt.Errorf("dedupe: keep on disk: %w", err)
+	}
+	ns.compactFrom = x.sl.compactFrom
+	x.moveTo(ns)
+	// Should the index be dropped unclosed, its file goes with it.
+	runtime.AddCleanup(x, func(s *slab) { s.close() }, ns)
+	return nil
+}
+
+// DiskErr tells why docs added since KeepOnDisk are kept in memory (the
+// file could not grow), or nil.
+func (x *Index) DiskErr() error { return x.sl.err }
+
+// Close lets go of the file of KeepOnDisk. The index may not be used after.
+func (x *Index) Close() error { return x.sl.close() }
+
+// view returns what doc h holds in the slab: its sorted set of
+// shingles; the bitmaps over the set of those selected by winnowing and
+// of its group's boilerplate (nil when none is); its first shingles in
+// text order; its hashed scoped keys.
+func (x *Index) view(h int32) docView {
+	e := &x.docs[h]
+	v := viewOf(x.sl.bytes(e.data, e.shape.bytes()), e.shape)
+	if !e.hasBP {
+		v.bp = nil
+	}
+	return v
+}
+
+// set returns doc h's sorted set of shingles.
+func (x *Index) set(h int32) []shingle { return x.view(h).set }
+
+// bp returns doc h's boilerplate bitmap, nil when none of its set is.
+func (x *Index) bp(h int32) []uint64 { return x.view(h).bp }
+
+// setBP records doc h's boilerplate bitmap (nil: none).
+func (x *Index) setBP(h int32, bits []uint64) {
+	e := &x.docs[h]
+	e.hasBP = bits != nil
+	if bits != nil {
+		copy(viewOf(x.sl.bytes(e.data, e.shape.bytes()), e.shape).bp, bits)
+	}
+}
+
+// moveTo moves every doc's bytes into s, which replaces the slab.
+func (x *Index) moveTo(s *slab) {
+	for h := range x.docs {
+		e := &x.docs[h]
+		if !e.live {
+			continue
+		}
+		n := e.shape.bytes()
+		r, b := s.alloc(n)
+		copy(b, x.sl.bytes(e.data, n))
+		e.data = r
+	}
+	x.sl.close()
+	x.sl = s
+}
+
+// compact moves the docs held into a new slab once most of the old one
+// is docs gone: a long-running index sees every doc go in time.
+func (x *Index) compact() {
+	if !x.sl.wasteful() {
+		return
+	}
+	s, err := x.sl.like()
+	if err != nil {
+		s = &slab{err: err, compactFrom: x.sl.compactFrom}
+	} else if s.file != nil {
+		runtime.AddCleanup(x, func(s *slab) { s.close() }, s)
+	}
+	x.moveTo(s)
 }
 
 // Grow makes room for n more docs, so that filling the index with a
@@ -165,12 +255,21 @@ func (x *Index) insert(d Doc, set []shingle, sel []uint64, head []shingle) int32
 		x.groupByName[d.Group] = gi
 	}
 	g := x.groups[gi]
-	e := entry{id: d.ID, group: gi, gpos: int32(len(g.members)), time: d.Time, set: set, sel: sel, head: head, live: true, stale: true}
+	var keys []uint64
 	for _, k := range d.Keys {
-		if k != "" {
-			e.keys = append(e.keys, mix(wordHash(scopedKey(d.Group, k))))
+		if k != "" && len(keys) < 255 {
+			keys = append(keys, mix(wordHash(scopedKey(d.Group, k))))
 		}
 	}
+	sh := shape{nset: int32(len(set)), nhead: uint8(len(head)), nkeys: uint8(len(keys))}
+	r, b := x.sl.alloc(sh.bytes())
+	v := viewOf(b, sh)
+	copy(v.sel, sel)
+	copy(v.set, set)
+	copy(v.head, head)
+	copy(v.keys, keys)
+	e := entry{id: d.ID, group: gi, gpos: int32(len(g.members)), sec: d.Time.Unix(), nsec: int32(d.Time.Nanosecond()),
+		data: r, shape: sh, live: true, stale: true}
 	x.docs[h] = e
 	g.members = append(g.members, h)
 	g.added = append(g.added, h)
@@ -204,6 +303,7 @@ func (x *Index) remove(h int32) {
 	if x.byID[e.id] == h {
 		delete(x.byID, e.id)
 	}
+	x.sl.free(e.shape.bytes())
 	*e = entry{}
 	x.free = append(x.free, h)
 	x.live--
@@ -212,15 +312,16 @@ func (x *Index) remove(h int32) {
 // eachIndexed calls f with each shingle of doc h that the postings hold:
 // selected, and not its group's boilerplate.
 func (x *Index) eachIndexed(h int32, f func(shingle)) {
-	e := &x.docs[h]
-	for w, bits := range e.sel {
-		if e.bp != nil {
-			bits &^= e.bp[w]
+	v := x.view(h)
+	sel, set := v.sel, v.set
+	for w, bits := range sel {
+		if v.bp != nil {
+			bits &^= v.bp[w]
 		}
 		for bits != 0 {
 			i := w*64 + tz(bits)
 			bits &= bits - 1
-			f(e.set[i])
+			f(set[i])
 		}
 	}
 }
@@ -300,6 +401,7 @@ func bit(b []uint64, i int) bool { return b != nil && b[i>>6]&(1<<(i&63)) != 0 }
 // refresh brings every derived fact up to date: boilerplate, postings,
 // neighbours and round-up flags.
 func (x *Index) refresh() {
+	x.compact()
 	x.learnBoilerplate()
 	x.findNeighbours()
 }
@@ -317,7 +419,7 @@ func (x *Index) learnBoilerplate() {
 	for _, g := range dirty {
 		for _, h := range g.added {
 			if !x.docs[h].indexed {
-				for _, w := range x.docs[h].sel {
+				for _, w := range x.view(h).sel {
 					selected += bits.OnesCount64(w)
 				}
 			}
@@ -335,9 +437,12 @@ func (x *Index) learnBoilerplate() {
 			if e.indexed && !changed {
 				continue
 			}
-			bits, size := stripBits(e.set, g.bp)
+			v := x.view(h)
+			sel, set := v.sel, v.set
+			bits, size := stripBits(set, g.bp)
 			if !e.indexed {
-				e.bp, e.size, e.indexed = bits, size, true
+				x.setBP(h, bits)
+				e.size, e.indexed = size, true
 				x.eachIndexed(h, func(s shingle) {
 					if x.crossed(x.post.add(s, h), true) {
 						x.markList(s)
@@ -345,20 +450,20 @@ func (x *Index) learnBoilerplate() {
 				})
 				continue
 			}
-			if size == e.size && slices.Equal(bits, e.bp) {
+			if size == e.size && slices.Equal(bits, v.bp) {
 				continue
 			}
 			// Postings follow the new boilerplate.
-			for w := range e.sel {
+			for w := range sel {
 				var was, is uint64
-				if e.bp != nil {
-					was = e.bp[w]
+				if v.bp != nil {
+					was = v.bp[w]
 				}
 				if bits != nil {
 					is = bits[w]
 				}
-				for b := e.sel[w] & (was ^ is); b != 0; b &= b - 1 {
-					s := e.set[w*64+tz(b)]
+				for b := sel[w] & (was ^ is); b != 0; b &= b - 1 {
+					s := set[w*64+tz(b)]
 					if is&(b&-b) != 0 {
 						if x.crossed(x.post.remove(s, h), false) {
 							x.markList(s)
@@ -368,7 +473,8 @@ func (x *Index) learnBoilerplate() {
 					}
 				}
 			}
-			e.bp, e.size = bits, size
+			x.setBP(h, bits)
+			e.size = size
 			x.markStale(h)
 		}
 	}
@@ -387,7 +493,7 @@ func (x *Index) count(g *group) []shingle {
 		isNew := make(map[int32]bool, len(g.added))
 		for _, h := range g.added {
 			isNew[h] = true
-			set := x.docs[h].set
+			set := x.set(h)
 			bits, _ := stripBits(set, g.bp)
 			for i, s := range set {
 				if !bit(bits, i) {
@@ -397,7 +503,7 @@ func (x *Index) count(g *group) []shingle {
 		}
 		for _, h := range g.members {
 			if !isNew[h] {
-				for _, s := range x.docs[h].set {
+				for _, s := range x.set(h) {
 					c.bump(s)
 				}
 			}
@@ -430,7 +536,7 @@ func (x *Index) count(g *group) []shingle {
 func (x *Index) countAll(members []int32, min int32) []shingle {
 	total := 0
 	for _, h := range members {
-		total += len(x.docs[h].set)
+		total += int(x.docs[h].shape.nset)
 	}
 	pb := bits.Len(uint(total / 1024)) // 2^pb ranges of 512 to 1024
 	c := newCounter(total>>pb+1, false)
@@ -438,7 +544,7 @@ func (x *Index) countAll(members []int32, min int32) []shingle {
 	var found []shingle
 	for p := uint64(0); p < 1<<pb; p++ {
 		for m, h := range members {
-			set := x.docs[h].set
+			set := x.set(h)
 			i := pos[m]
 			for ; i < len(set) && (pb == 0 || uint64(set[i]>>(32-pb)) == p); i++ {
 				if c.add(set[i]) == min {
@@ -515,6 +621,8 @@ type querier struct {
 // the pair themselves.
 func (x *Index) query(h int32, q *querier, inWork []bool) []edge {
 	e := &x.docs[h]
+	hv := x.view(h)
+	set, bp := hv.set, hv.bp
 	q.cands, q.common = q.cands[:0], q.common[:0]
 	x.eachIndexed(h, func(s shingle) {
 		ds := x.post.docs(s, q.one[:])
@@ -553,20 +661,21 @@ func (x *Index) query(h int32, q *querier, inWork []bool) []edge {
 		if int(min(e.size, o.size)) < x.o.MinShared {
 			continue
 		}
-		if n := sharedCount(e, o); n >= x.o.MinShared {
+		v := x.view(d)
+		if n := sharedCount(set, bp, v.set, v.bp); n >= x.o.MinShared {
 			out = append(out, edge{d, int32(n)})
 		}
 	}
 	return out
 }
 
-// sharedCount counts the content shingles a and b have in common.
-func sharedCount(a, b *entry) int {
+// sharedCount counts the content shingles two docs have in common: their
+// sets as and bs, less the boilerplate marked in abp and bbp.
+func sharedCount(as []shingle, abp []uint64, bs []shingle, bbp []uint64) int {
 	n, i, j := 0, 0, 0
-	as, bs := a.set, b.set
 	for i < len(as) && j < len(bs) {
 		x, y := as[i], bs[j]
-		if x == y && !bit(a.bp, i) && !bit(b.bp, j) {
+		if x == y && !bit(abp, i) && !bit(bbp, j) {
 			n++
 		}
 		// Branch-free steps: the comparisons are unpredictable.
@@ -583,11 +692,12 @@ func b2i(b bool) int {
 	return 0
 }
 
-// region returns the content shingles a and b have in common.
-func region(a, b *entry) []shingle {
+// region returns the content shingles docs a and b have in common.
+func (x *Index) region(a, b int32) []shingle {
 	var out []shingle
 	i, j := 0, 0
-	as, bs := a.set, b.set
+	as, bs := x.set(a), x.set(b)
+	abp, bbp := x.bp(a), x.bp(b)
 	for i < len(as) && j < len(bs) {
 		switch x, y := as[i], bs[j]; {
 		case x < y:
@@ -595,7 +705,7 @@ func region(a, b *entry) []shingle {
 		case x > y:
 			j++
 		default:
-			if !bit(a.bp, i) && !bit(b.bp, j) {
+			if !bit(abp, i) && !bit(bbp, j) {
 				out = append(out, x)
 			}
 			i++
@@ -605,14 +715,15 @@ func region(a, b *entry) []shingle {
 	return out
 }
 
-// content returns the doc's shingles less its group's boilerplate.
-func (e *entry) content() []shingle {
-	if e.bp == nil {
-		return e.set
+// content returns doc h's shingles less its group's boilerplate.
+func (x *Index) content(h int32) []shingle {
+	v := x.view(h)
+	if v.bp == nil {
+		return v.set
 	}
-	out := make([]shingle, 0, e.size)
-	for i, s := range e.set {
-		if !bit(e.bp, i) {
+	out := make([]shingle, 0, x.docs[h].size)
+	for i, s := range v.set {
+		if !bit(v.bp, i) {
 			out = append(out, s)
 		}
 	}
@@ -644,11 +755,14 @@ func (x *Index) order() (order []int32, rank []int32) {
 
 func (x *Index) earlier(i, j int32) bool {
 	a, b := &x.docs[i], &x.docs[j]
-	if a.time.IsZero() != b.time.IsZero() {
-		return !a.time.IsZero()
+	if a.undated() != b.undated() {
+		return !a.undated()
 	}
-	if !a.time.Equal(b.time) {
-		return a.time.Before(b.time)
+	if a.sec != b.sec {
+		return a.sec < b.sec
+	}
+	if a.nsec != b.nsec {
+		return a.nsec < b.nsec
 	}
 	if ga, gb := x.groups[a.group].name, x.groups[b.group].name; ga != gb {
 		return ga < gb
@@ -684,13 +798,13 @@ func (x *Index) roundups(rank []int32) {
 // order that are not its group's boilerplate (a by-line block is not an
 // opening), as a sorted set.
 func (x *Index) lede(h int32) []shingle {
-	e := &x.docs[h]
+	v := x.view(h)
 	var out []shingle
-	for _, s := range e.head {
+	for _, s := range v.head {
 		if len(out) == ledeShingles {
 			break
 		}
-		if i, ok := slices.BinarySearch(e.set, s); ok && bit(e.bp, i) {
+		if i, ok := slices.BinarySearch(v.set, s); ok && bit(v.bp, i) {
 			continue
 		}
 		out = append(out, s)
@@ -705,7 +819,7 @@ func (x *Index) lede(h int32) []shingle {
 // and summaries open the same way, and count once; a rewrite opens with a
 // new lede the original does not have).
 func (x *Index) foreignLedes(h int32) int {
-	content := x.docs[h].content()
+	content := x.content(h)
 	var found [][]shingle
 	for _, ed := range x.docs[h].nb {
 		if int(ed.shared) < x.o.MinShared {
@@ -765,7 +879,7 @@ func (x *Index) isRoundup(h int32, rank []int32) (bool, []int) {
 		if pr.Shared < x.o.MinShared || x.o.nearCopy(pr) {
 			continue
 		}
-		reg := region(e, &x.docs[ed.doc])
+		reg := x.region(h, ed.doc)
 		merged := false
 		for pi, part := range parts {
 			common := len(intersection(part, reg))
@@ -867,10 +981,10 @@ func (x *Index) cluster() (clusters [][]int32, why []placed) {
 	byKey := map[uint64]int32{}
 	var cands []edge
 	for _, d := range order {
-		e := &x.docs[d]
 		g := uf.find(int(d))
 		c := int32(-1)
-		for _, k := range e.keys {
+		keys := x.view(d).keys
+		for _, k := range keys {
 			if cl, ok := byKey[k]; ok {
 				c = cl
 				why[d] = placed{rule: RuleKey, via: clusters[cl][0]}
@@ -917,7 +1031,7 @@ func (x *Index) cluster() (clusters [][]int32, why []placed) {
 		if _, ok := groupCluster[g]; !ok {
 			groupCluster[g] = c
 		}
-		for _, k := range e.keys {
+		for _, k := range keys {
 			if _, ok := byKey[k]; !ok {
 				byKey[k] = c
 			}

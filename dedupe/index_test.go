@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // idClusters renders clusters as sorted lists of sorted ids.
@@ -199,6 +200,14 @@ func TestIndexIncrementalEqualsBatch(t *testing.T) {
 			r := rand.New(rand.NewPCG(1, 2))
 			for round := range 6 {
 				x := NewIndex(o)
+				// Every other round keeps the sets on disk, and moves
+				// them whenever more of the slab is gone than held.
+				x.sl.compactFrom = 0
+				if round%2 == 0 {
+					if err := x.KeepOnDisk(t.TempDir()); err != nil {
+						t.Fatal(err)
+					}
+				}
 				if round >= 4 {
 					// Tiny lists: shingles cross the sizes that change
 					// their candidates all the time. The batch reference
@@ -261,7 +270,7 @@ func TestIndexIncrementalEqualsBatch(t *testing.T) {
 					}
 					for _, ed := range e.nb {
 						o := &x.docs[ed.doc]
-						if !o.live || sharedCount(e, o) != int(ed.shared) {
+						if !o.live || sharedCount(x.set(int32(h)), x.bp(int32(h)), x.set(ed.doc), x.bp(ed.doc)) != int(ed.shared) {
 							t.Fatalf("stale edge %s - %s", e.id, o.id)
 						}
 						if _, ok := slices.BinarySearchFunc(o.nb, int32(h), func(a edge, t int32) int { return int(a.doc - t) }); !ok {
@@ -269,8 +278,37 @@ func TestIndexIncrementalEqualsBatch(t *testing.T) {
 						}
 					}
 				}
+				// Most docs go and come back: the slab is compacted
+				// while they are gone, and nothing changes.
+				gone := 0
+				for i, d := range c.docs {
+					if i%3 != 0 && x.Remove(d.ID) {
+						gone++
+					}
+				}
+				x.Clusters()
+				if x.sl.dead != 0 {
+					t.Fatalf("round %d: %d docs gone, slab not compacted (%d bytes dead, %d live)", round, gone, x.sl.dead, x.sl.live)
+				}
+				for i, d := range c.docs {
+					if i%3 != 0 {
+						x.Add(d)
+					}
+				}
+				if got := storyClusters(x.Clusters()); !slices.Equal(got, want) {
+					t.Fatalf("round %d: after compaction, clusters differ from batch: %s", round, firstDiff(got, want))
+				}
+				if err := x.Close(); err != nil {
+					t.Fatal(err)
+				}
 			}
 		})
+	}
+}
+
+func TestZeroUnix(t *testing.T) {
+	if got := (time.Time{}).Unix(); got != zeroUnix {
+		t.Errorf("zero time is %d Unix seconds, zeroUnix %d", got, zeroUnix)
 	}
 }
 
