@@ -306,6 +306,33 @@ func TestIndexIncrementalEqualsBatch(t *testing.T) {
 	}
 }
 
+// When the file of KeepOnDisk cannot grow (a full disk), docs are kept in
+// memory and decided alike, and DiskErr tells why.
+func TestKeepOnDiskFallsBackToMemory(t *testing.T) {
+	o := DefaultOptions()
+	docs := generated(t, 12, 60, 0.4, 7).docs
+	x := NewIndex(o)
+	if err := x.KeepOnDisk(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	x.Add(docs[0])
+	x.sl.file.Close() // every later growth of the file fails
+	for _, d := range docs[1:] {
+		x.Add(d)
+	}
+	if x.DiskErr() == nil {
+		t.Fatalf("no error after %d chunks of which %d mapped", len(x.sl.chunks), len(x.sl.mapped))
+	}
+	if len(x.sl.chunks) < 2 {
+		t.Fatalf("docs fit in the first chunk: the test tests nothing")
+	}
+	want := idClusters(docs, Clusters(docs, o))
+	if got := storyClusters(x.Clusters()); !slices.Equal(got, want) {
+		t.Fatalf("clusters differ from batch: %s", firstDiff(got, want))
+	}
+	x.Close()
+}
+
 func TestZeroUnix(t *testing.T) {
 	if got := (time.Time{}).Unix(); got != zeroUnix {
 		t.Errorf("zero time is %d Unix seconds, zeroUnix %d", got, zeroUnix)

@@ -44,6 +44,8 @@ func (m *Main) daemon(ctx context.Context, cfg *config.Config, log *slog.Logger)
 	go func() { srvDone <- srv.Serve(ctx, ln) }()
 
 	p := newPipeline(cfg, m.db, log, clk)
+	// The daemon returns once its runs are over (it waits for them).
+	defer p.close()
 	// Runs get their own context: SIGTERM stops new runs at once but lets
 	// the current one finish, up to shutdownGrace.
 	runCtx, cancelRuns := context.WithCancel(context.WithoutCancel(ctx))

@@ -39,6 +39,7 @@ func (m *Main) explain(ctx context.Context, e *env, a, b string) error {
 	if err != nil {
 		return err
 	}
+	defer p.closeIndex(k.x)
 	find := func(ref string) (store.StoredItem, error) {
 		id, idErr := strconv.ParseInt(ref, 10, 64)
 		canon := feed.CanonicalURL(ref, "")
@@ -127,6 +128,7 @@ func (m *Main) dryRun(ctx context.Context, e *env, force bool) error {
 	cfg := *e.cfg
 	cfg.Output.Dir = filepath.Join(tmp, "public")
 	p := newPipeline(&cfg, copyDB, e.log, m.Clock)
+	defer p.close()
 	p.force = force
 	st, err := p.run(ctx)
 	if err != nil {

@@ -252,6 +252,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		p := newPipeline(e.cfg, m.db, e.log, m.Clock)
 		p.progressTo = m.Stderr
 		p.force = *force
+		defer p.close()
 		_, err := p.run(ctx)
 		return err
 	default:

@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
@@ -502,7 +503,7 @@ func (p *pipeline) index(ctx context.Context) ([]store.StoredItem, *keptIndex, e
 	k := p.kept
 	p.kept = nil
 	if k == nil {
-		k = &keptIndex{x: dedupe.NewIndex(p.cfg.Dedupe), seen: map[int64]uint64{}}
+		k = &keptIndex{x: p.newIndex(), seen: map[int64]uint64{}}
 	}
 	names := map[string]string{}
 	for _, fc := range p.cfg.Feeds {
@@ -607,7 +608,11 @@ func (p *pipeline) index(ctx context.Context) ([]store.StoredItem, *keptIndex, e
 		err = serr
 	}
 	if err != nil {
+		p.closeIndex(k.x)
 		return nil, nil, err
+	}
+	if err := k.x.DiskErr(); err != nil {
+		p.log.Warn("dedupe index: the disk is full; newer shingle sets are kept in memory", "error", err)
 	}
 	for id := range k.seen {
 		if _, ok := seen[id]; !ok {
@@ -619,6 +624,31 @@ func (p *pipeline) index(ctx context.Context) ([]store.StoredItem, *keptIndex, e
 	}
 	k.seen = seen
 	return items, k, nil
+}
+
+// newIndex returns an empty dedupe index whose shingle sets, two thirds
+// of it (1.8 GB at a million items), are kept in a file beside the store
+// rather than on the heap (see dedupe.Index.KeepOnDisk).
+func (p *pipeline) newIndex() *dedupe.Index {
+	x := dedupe.NewIndex(p.cfg.Dedupe)
+	if err := x.KeepOnDisk(filepath.Dir(p.db.Path())); err != nil {
+		p.log.Warn("dedupe index kept in memory", "error", err)
+	}
+	return x
+}
+
+func (p *pipeline) closeIndex(x *dedupe.Index) {
+	if err := x.Close(); err != nil {
+		p.log.Warn("close dedupe index", "error", err)
+	}
+}
+
+// close lets go of the index kept between runs.
+func (p *pipeline) close() {
+	if p.kept != nil {
+		p.closeIndex(p.kept.x)
+		p.kept = nil
+	}
 }
 
 // docSig hashes what dedupe is told of a doc besides its text.
