@@ -51,7 +51,7 @@ type Index struct {
 	post        postings
 	stale       []int32 // docs whose neighbours must be found again
 	sh          shingler
-	sl          *slab // each doc's set, bitmap and head
+	sl          *slab // what each doc holds that is not in its entry: see view
 }
 
 // Window is the winnowing window of the candidate index, in shingles.

@@ -216,7 +216,8 @@ func checkFeed(st FeedState, items []feed.Item, seenAt time.Time) error {
 	return nil
 }
 
-// upsertFeedSQL and upsertItemSQL write a feed's state and one item.
+// upsertFeedSQL, upsertItemSQL and upsertBodySQL write a feed's state,
+// one item and its bodies.
 const (
 	upsertFeedSQL = `INSERT INTO feeds
 		(url, name, title, etag, last_modified, last_fetch, last_status, last_error, failures, next_fetch, last_parsed,
@@ -231,18 +232,22 @@ const (
 			next_reason = excluded.next_reason, fetch_url = excluded.fetch_url,
 			feed_interval_ms = excluded.feed_interval_ms`
 	upsertItemSQL = `INSERT INTO items
-		(feed_url, item_key, feed_title, guid, link, title, author, published, updated,
-		 body_html, body_text, first_seen, last_seen)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(feed_url, item_key, feed_title, guid, link, title, author, published, updated, first_seen, last_seen)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (feed_url, item_key) DO UPDATE SET
 			feed_title = excluded.feed_title, guid = excluded.guid, link = excluded.link,
 			title = excluded.title, author = excluded.author, published = excluded.published,
-			updated = excluded.updated, body_html = excluded.body_html, body_text = excluded.body_text,
-			last_seen = excluded.last_seen`
+			updated = excluded.updated, last_seen = excluded.last_seen
+		RETURNING id`
+	// Bodies that did not change are not written again: a feed read again
+	// lists mostly the items it listed before.
+	upsertBodySQL = `INSERT INTO item_bodies (item_id, html, text) VALUES (?, ?, ?)
+		ON CONFLICT (item_id) DO UPDATE SET html = excluded.html, text = excluded.text
+		WHERE item_bodies.html IS NOT excluded.html OR item_bodies.text IS NOT excluded.text`
 )
 
 // saveStmts are the statements of a save, prepared once per transaction.
-type saveStmts struct{ feed, item *sql.Stmt }
+type saveStmts struct{ feed, item, body *sql.Stmt }
 
 func prepareSave(ctx context.Context, tx *sql.Tx) (*saveStmts, error) {
 	f, err := tx.PrepareContext(ctx, upsertFeedSQL)
@@ -254,12 +259,19 @@ func prepareSave(ctx context.Context, tx *sql.Tx) (*saveStmts, error) {
 		f.Close()
 		return nil, fmt.Errorf("prepare item upsert: %w", err)
 	}
-	return &saveStmts{f, i}, nil
+	b, err := tx.PrepareContext(ctx, upsertBodySQL)
+	if err != nil {
+		f.Close()
+		i.Close()
+		return nil, fmt.Errorf("prepare body upsert: %w", err)
+	}
+	return &saveStmts{f, i, b}, nil
 }
 
 func (s *saveStmts) close() {
 	s.feed.Close()
 	s.item.Close()
+	s.body.Close()
 }
 
 // saveFeedTx writes one feed and its items with the statements of a
@@ -280,9 +292,13 @@ func saveFeedTx(ctx context.Context, stmts *saveStmts, st FeedState, items []fee
 	seen := formatTime(seenAt)
 	for _, it := range items {
 		key := ItemKey(it)
-		if _, err := stmts.item.ExecContext(ctx, st.URL, key, it.FeedTitle, it.GUID, it.Link, it.Title,
-			it.Author, formatTime(it.Published), formatTime(it.Updated), it.HTML, it.Text, seen, seen); err != nil {
+		var id int64
+		if err := stmts.item.QueryRowContext(ctx, st.URL, key, it.FeedTitle, it.GUID, it.Link, it.Title,
+			it.Author, formatTime(it.Published), formatTime(it.Updated), seen, seen).Scan(&id); err != nil {
 			return fmt.Errorf("upsert item %s: %w", key, err)
+		}
+		if _, err := stmts.body.ExecContext(ctx, id, it.HTML, it.Text); err != nil {
+			return fmt.Errorf("upsert item %s body: %w", key, err)
 		}
 	}
 	return nil

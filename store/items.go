@@ -22,7 +22,8 @@ type StoredItem struct {
 // the order in which they were first stored), bodies included.
 func (db *DB) Items(ctx context.Context) ([]StoredItem, error) {
 	var out []StoredItem
-	err := scanItems(ctx, db, itemColumns+", i.body_html, i.body_text", "", nil,
+	err := scanItems(ctx, db, itemColumns+", COALESCE(b.html, ''), COALESCE(b.text, '')",
+		"LEFT JOIN item_bodies b ON b.item_id = i.id", nil,
 		func(it *StoredItem) (*StoredItem, []any) { return it, []any{&it.HTML, &it.Text} },
 		func(it *StoredItem) error {
 			out = append(out, *it)
@@ -51,7 +52,7 @@ type scanned struct {
 // comes instead).
 func (db *DB) ScanItems(ctx context.Context, known int64, fn func(it StoredItem, fp []byte, hasFP bool) error) error {
 	err := scanItems(ctx, db, itemColumns+`, CASE WHEN i.id > ? THEN f.fp END, f.item_id IS NOT NULL,
-		CASE WHEN f.item_id IS NULL THEN i.body_text ELSE '' END`,
+		CASE WHEN f.item_id IS NULL THEN COALESCE((SELECT text FROM item_bodies WHERE item_id = i.id), '') ELSE '' END`,
 		"LEFT JOIN fingerprints f ON f.item_id = i.id",
 		[]any{known},
 		func(r *scanned) (*StoredItem, []any) { return &r.it, []any{&r.fp, &r.hasFP, &r.it.Text} },
@@ -88,7 +89,7 @@ func (db *DB) Bodies(ctx context.Context, ids []int64) (map[int64]Body, error) {
 		for i, id := range chunk {
 			args[i] = id
 		}
-		rows, err := db.r.QueryContext(ctx, "SELECT id, body_html, body_text FROM items WHERE id IN (?"+
+		rows, err := db.r.QueryContext(ctx, "SELECT item_id, html, text FROM item_bodies WHERE item_id IN (?"+
 			strings.Repeat(",?", len(chunk)-1)+")", args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: item bodies: %w", err)

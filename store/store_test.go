@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -735,6 +736,73 @@ func TestFingerprints(t *testing.T) {
 	}
 	if fps, _ = scanFingerprints(ctx, db); len(fps) > 1 {
 		t.Errorf("fingerprints of pruned items remain: %v", fps)
+	}
+	// And its bodies.
+	var bodies int
+	if err := db.w.QueryRow("SELECT COUNT(*) FROM item_bodies").Scan(&bodies); err != nil || bodies != 1 {
+		t.Errorf("%d bodies left for 1 item, %v", bodies, err)
+	}
+}
+
+// A store made before the bodies had a table of their own keeps every
+// item's bodies and fingerprint, and an edit of the text still drops the
+// fingerprint.
+func TestMigrationMovesBodies(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite", path+"?_foreign_keys=on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec("CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.version <= 3 {
+			if err := applyMigration(ctx, old, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	it := feed.Item{GUID: "a", Text: "a", HTML: "<p>a</p>"}
+	for _, q := range []string{
+		"INSERT INTO feeds (url) VALUES ('https://a/feed')",
+		`INSERT INTO items (id, feed_url, item_key, guid, body_html, body_text, first_seen, last_seen)
+			VALUES (7, 'https://a/feed', ?, 'a', '<p>a</p>', 'a', '2025-01-01T00:00:00.000000000Z', '2025-01-01T00:00:00.000000000Z')`,
+		"INSERT INTO fingerprints (item_id, fp) VALUES (7, x'0102')",
+	} {
+		var args []any
+		if strings.Contains(q, "?") {
+			args = append(args, ItemKey(it))
+		}
+		if _, err := old.Exec(q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	old.Close()
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	bodies, err := db.Bodies(ctx, []int64{7})
+	if err != nil || bodies[7] != (Body{HTML: "<p>a</p>", Text: "a"}) {
+		t.Fatalf("bodies after migration: %+v, %v", bodies, err)
+	}
+	if fps, err := scanFingerprints(ctx, db); err != nil || string(fps[7]) != "\x01\x02" {
+		t.Fatalf("fingerprints after migration: %v, %v", fps, err)
+	}
+	it.Text, it.HTML = "a, edited", "<p>a, edited</p>"
+	mustSave(t, db, FeedState{URL: "https://a/feed", LastStatus: StatusOK}, []feed.Item{it}, t0)
+	if fps, _ := scanFingerprints(ctx, db); len(fps) != 0 {
+		t.Errorf("fingerprint of an edited text kept: %v", fps)
+	}
+	if items, err := db.Items(ctx); err != nil || len(items) != 1 || items[0].ID != 7 || items[0].Text != "a, edited" {
+		t.Errorf("items after an edit: %+v, %v", items, err)
 	}
 }
 
