@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -489,5 +490,43 @@ func TestHostKey(t *testing.T) {
 		if got := hostKey(in); got != want {
 			t.Errorf("hostKey(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A caller slower than the network holds fetching back: while fn has not
+// returned for a response, that response keeps its turn, so no more than
+// Concurrency responses wait in memory for it.
+func TestEachWaitsForASlowCaller(t *testing.T) {
+	var served atomic.Int32
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		fmt.Fprint(w, "<rss/>")
+	})
+	// A host each: no host's spacing holds any request back.
+	urls, _ := hostsUnderTest(t, 20, func(string) http.Handler { return ok })
+	var reqs []Request
+	for _, u := range urls {
+		reqs = append(reqs, Request{URL: u + "/feed"})
+	}
+	f := New(Options{Concurrency: 2})
+	calls := 0
+	f.Each(t.Context(), reqs, func(i int, o Outcome) {
+		if o.Err != nil {
+			t.Errorf("%s: %v", o.Request.URL, o.Err)
+		}
+		if calls++; calls == 1 {
+			// The first response is with the caller; one more may be
+			// fetched meanwhile, and no other.
+			for served.Load() < 2 {
+				time.Sleep(time.Millisecond)
+			}
+			time.Sleep(100 * time.Millisecond)
+			if n := served.Load(); n != 2 {
+				t.Errorf("%d responses fetched while the caller held the first, want 2", n)
+			}
+		}
+	})
+	if calls != len(reqs) || int(served.Load()) != len(reqs) {
+		t.Errorf("%d calls, %d served, want %d", calls, served.Load(), len(reqs))
 	}
 }

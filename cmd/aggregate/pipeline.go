@@ -239,14 +239,12 @@ func (p *pipeline) fetchAll(ctx context.Context, now time.Time, st *stats) error
 		i   int
 		out fetch.Outcome
 	}
-	// Parsed feeds wait for the writer in a short queue: when storing
-	// falls behind, reading waits for it, rather than a run of a million
-	// items holding them all, parsed, in memory. (Fetching is not held
-	// back: a request waiting for its turn at a busy host must not keep
-	// others from theirs, so fetched bodies may pile up instead: they are
-	// smaller than what parsing makes of them.)
+	// Each stage waits for the next in a short queue: when storing falls
+	// behind, reading waits for it, and when reading does, fetching waits
+	// (see fetch.Fetcher.Each), rather than a run of a million items
+	// holding them all, fetched or parsed, in memory.
 	readers := max(1, runtime.GOMAXPROCS(0))
-	toRead := make(chan fetched, len(reqs))
+	toRead := make(chan fetched, readers)
 	toSave := make(chan feedResult, 2*saveBatch)
 	var reading sync.WaitGroup
 	for range readers {
