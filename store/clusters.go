@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -133,8 +134,16 @@ func (db *DB) ReplaceClusters(ctx context.Context, cs []Cluster) error {
 			return err
 		}
 		defer insM.Close()
-		// In id order: the tables' keys then grow at one end, rather than
-		// at random places all over the file.
+		// Clusters in id order and members in item order: the tables'
+		// keys then grow at one end, and each member's item (which its
+		// foreign key looks up) is next to the last one, rather than at
+		// random places all over the file.
+		type member struct {
+			cluster string
+			ord     int
+			item    int64
+		}
+		var members []member
 		order := make([]int, 0, len(cs))
 		for i := range cs {
 			if !same[i] {
@@ -147,10 +156,14 @@ func (db *DB) ReplaceClusters(ctx context.Context, cs []Cluster) error {
 			if _, err := insC.ExecContext(ctx, c.ID, formatTime(c.Published), formatTime(c.Updated)); err != nil {
 				return fmt.Errorf("cluster %s: %w", c.ID, err)
 			}
-			for i, id := range c.Members {
-				if _, err := insM.ExecContext(ctx, c.ID, i, id); err != nil {
-					return fmt.Errorf("cluster %s member %d (item %d): %w", c.ID, i, id, err)
-				}
+			for ord, id := range c.Members {
+				members = append(members, member{c.ID, ord, id})
+			}
+		}
+		slices.SortFunc(members, func(a, b member) int { return cmp.Compare(a.item, b.item) })
+		for _, m := range members {
+			if _, err := insM.ExecContext(ctx, m.cluster, m.ord, m.item); err != nil {
+				return fmt.Errorf("cluster %s member %d (item %d): %w", m.cluster, m.ord, m.item, err)
 			}
 		}
 		return nil
