@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // A fingerprint is what the index keeps of a text: its sorted shingle
@@ -49,11 +50,16 @@ func (x *Index) Fingerprint(id string) ([]byte, bool) {
 // replaced. It fails with ErrFingerprint, adding nothing, when fp cannot
 // be used.
 func (x *Index) AddFingerprint(d Doc, fp []byte) error {
-	set, sel, head, err := decodeFingerprint(fp, x.o.Shingle, x.window)
+	// Decoded into the index's own buffers: insert copies them into the
+	// slab, and a restart over a million fingerprints should not leave
+	// 2 KB of garbage for each.
+	var err error
+	f := &x.decoded
+	f.set, f.sel, f.head, err = decodeFingerprint(fp, x.o.Shingle, x.window, f.set, f.sel, f.head)
 	if err != nil {
 		return err
 	}
-	x.insert(d, set, sel, head)
+	x.insert(d, f.set, f.sel, f.head)
 	return nil
 }
 
@@ -78,7 +84,10 @@ func encodeFingerprint(set []shingle, sel []uint64, head []shingle, k, w int) []
 	return b
 }
 
-func decodeFingerprint(b []byte, k, w int) (set []shingle, sel []uint64, head []shingle, err error) {
+// decodeFingerprint decodes b into set, sel and head, reusing their
+// arrays.
+func decodeFingerprint(b []byte, k, w int, set []shingle, sel []uint64, head []shingle) ([]shingle, []uint64, []shingle, error) {
+	head = head[:0]
 	if len(b) < 6 || string(b[:2]) != fingerprintVersion {
 		return nil, nil, nil, fmt.Errorf("%w: not a fingerprint of this version", ErrFingerprint)
 	}
@@ -102,7 +111,7 @@ func decodeFingerprint(b []byte, k, w int) (set []shingle, sel []uint64, head []
 	if uint64(len(b)) != 4*n+(n+7)/8 {
 		return nil, nil, nil, fmt.Errorf("%w: %d bytes for %d shingles", ErrFingerprint, len(b), n)
 	}
-	set = make([]shingle, n)
+	set = slices.Grow(set[:0], int(n))[:n]
 	for i := range set {
 		set[i] = binary.LittleEndian.Uint32(b[4*i:])
 		if i > 0 && set[i] <= set[i-1] {
@@ -110,7 +119,8 @@ func decodeFingerprint(b []byte, k, w int) (set []shingle, sel []uint64, head []
 		}
 	}
 	b = b[4*n:]
-	sel = make([]uint64, (n+63)/64)
+	sel = slices.Grow(sel[:0], int(n+63)/64)[:(n+63)/64]
+	clear(sel)
 	for i, c := range b {
 		sel[i>>3] |= uint64(c) << (8 * (i & 7))
 	}

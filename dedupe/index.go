@@ -52,6 +52,10 @@ type Index struct {
 	stale       []int32 // docs whose neighbours must be found again
 	sh          shingler
 	sl          *slab // what each doc holds that is not in its entry: see view
+	decoded     struct {
+		set, head []shingle
+		sel       []uint64
+	} // AddFingerprint's buffers
 }
 
 // Window is the winnowing window of the candidate index, in shingles.
@@ -128,8 +132,6 @@ func (x *Index) KeepOnDisk(dir string) error {
 	}
 	ns.compactFrom = x.sl.compactFrom
 	x.moveTo(ns)
-	// Should the index be dropped unclosed, its file goes with it.
-	runtime.AddCleanup(x, func(s *slab) { s.close() }, ns)
 	return nil
 }
 
@@ -170,6 +172,10 @@ func (x *Index) setBP(h int32, bits []uint64) {
 
 // moveTo moves every doc's bytes into s, which replaces the slab.
 func (x *Index) moveTo(s *slab) {
+	if s.file != nil {
+		// Should the index be dropped unclosed, the file goes with it.
+		runtime.AddCleanup(x, func(s *slab) { s.close() }, s)
+	}
 	for h := range x.docs {
 		e := &x.docs[h]
 		if !e.live {
@@ -193,8 +199,6 @@ func (x *Index) compact() {
 	s, err := x.sl.like()
 	if err != nil {
 		s = &slab{err: err, compactFrom: x.sl.compactFrom}
-	} else if s.file != nil {
-		runtime.AddCleanup(x, func(s *slab) { s.close() }, s)
 	}
 	x.moveTo(s)
 }
