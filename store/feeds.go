@@ -155,24 +155,28 @@ func (db *DB) SaveFeeds(ctx context.Context, ups []FeedUpdate, seenAt time.Time)
 	}
 	var added int
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
-		var before, after int
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM items").Scan(&before); err != nil {
-			return fmt.Errorf("store: count items: %w", err)
+		// An item's id is greater than every id before it (AUTOINCREMENT),
+		// so an upsert added an item when the id it returns is above the
+		// greatest one so far. Counting the table instead, before and
+		// after, read its whole index on every batch: a cost that grew with
+		// the store, not with the batch.
+		var last int64
+		if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM items").Scan(&last); err != nil {
+			return fmt.Errorf("store: last item id: %w", err)
 		}
 		stmts, err := prepareSave(ctx, tx)
 		if err != nil {
 			return err
 		}
 		defer stmts.close()
+		added = 0
 		for _, u := range ups {
-			if err := saveFeedTx(ctx, stmts, u.State, u.Items, seenAt); err != nil {
+			n, err := saveFeedTx(ctx, stmts, u.State, u.Items, seenAt, &last)
+			if err != nil {
 				return fmt.Errorf("store: save feed %s: %w", u.State.URL, err)
 			}
+			added += n
 		}
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM items").Scan(&after); err != nil {
-			return fmt.Errorf("store: count items: %w", err)
-		}
-		added = after - before
 		return nil
 	})
 	if err != nil && !strings.HasPrefix(err.Error(), "store: ") {
@@ -275,8 +279,10 @@ func (s *saveStmts) close() {
 }
 
 // saveFeedTx writes one feed and its items with the statements of a
-// transaction.
-func saveFeedTx(ctx context.Context, stmts *saveStmts, st FeedState, items []feed.Item, seenAt time.Time) error {
+// transaction, and returns how many items were new: those given an id
+// above *last, which it moves up to the newest. (A feed that lists an item
+// twice updates, the second time, a row whose id is not above *last.)
+func saveFeedTx(ctx context.Context, stmts *saveStmts, st FeedState, items []feed.Item, seenAt time.Time, last *int64) (int, error) {
 	// A successful read lists the feed's current items: remember when,
 	// so that Prune spares the items the feed still lists.
 	var parsed any
@@ -287,19 +293,24 @@ func saveFeedTx(ctx context.Context, stmts *saveStmts, st FeedState, items []fee
 		st.URL, st.Name, st.Title, st.ETag, st.LastModified, formatTime(st.LastFetch),
 		st.LastStatus, st.LastError, st.Failures, formatTime(st.NextFetch), parsed,
 		st.NextReason, st.FetchURL, st.Interval.Milliseconds()); err != nil {
-		return fmt.Errorf("upsert feed: %w", err)
+		return 0, fmt.Errorf("upsert feed: %w", err)
 	}
 	seen := formatTime(seenAt)
+	added := 0
 	for _, it := range items {
 		key := ItemKey(it)
 		var id int64
 		if err := stmts.item.QueryRowContext(ctx, st.URL, key, it.FeedTitle, it.GUID, it.Link, it.Title,
 			it.Author, formatTime(it.Published), formatTime(it.Updated), seen, seen).Scan(&id); err != nil {
-			return fmt.Errorf("upsert item %s: %w", key, err)
+			return 0, fmt.Errorf("upsert item %s: %w", key, err)
+		}
+		if id > *last {
+			added++
+			*last = id
 		}
 		if _, err := stmts.body.ExecContext(ctx, id, it.HTML, it.Text); err != nil {
-			return fmt.Errorf("upsert item %s body: %w", key, err)
+			return 0, fmt.Errorf("upsert item %s body: %w", key, err)
 		}
 	}
-	return nil
+	return added, nil
 }

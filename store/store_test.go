@@ -265,6 +265,65 @@ func mustSave(t *testing.T, db *DB, st FeedState, items []feed.Item, seen time.T
 	}
 }
 
+// TestSaveFeedsCountsNewItems checks the count a run reports as new items:
+// items already stored, an item a feed lists twice, the same GUID in two
+// feeds of one batch, and items added after the newest was pruned.
+func TestSaveFeedsCountsNewItems(t *testing.T) {
+	ctx := context.Background()
+	a, b := "https://a.example/feed", "https://b.example/feed"
+	up := func(url string, guids ...string) FeedUpdate {
+		var items []feed.Item
+		for _, g := range guids {
+			items = append(items, item(g, "", g, t0))
+		}
+		return FeedUpdate{State: FeedState{URL: url}, Items: items}
+	}
+	type save struct {
+		ups   []FeedUpdate
+		prune bool // prune everything before this save
+		want  int
+	}
+	for _, tc := range []struct {
+		name  string
+		saves []save
+	}{
+		{"first save", []save{{ups: []FeedUpdate{up(a, "1", "2", "3")}, want: 3}}},
+		{"same items again", []save{
+			{ups: []FeedUpdate{up(a, "1", "2")}, want: 2},
+			{ups: []FeedUpdate{up(a, "2", "1")}, want: 0},
+		}},
+		{"some new", []save{
+			{ups: []FeedUpdate{up(a, "1", "2")}, want: 2},
+			{ups: []FeedUpdate{up(a, "0", "1", "2", "3")}, want: 2},
+		}},
+		{"listed twice", []save{{ups: []FeedUpdate{up(a, "1", "2", "1")}, want: 2}}},
+		{"one guid, two feeds, one batch", []save{{ups: []FeedUpdate{up(a, "1"), up(b, "1"), up(a, "1")}, want: 2}}},
+		{"after pruning the newest", []save{
+			{ups: []FeedUpdate{up(a, "1", "2")}, want: 2},
+			{ups: []FeedUpdate{up(a, "2", "3")}, prune: true, want: 2},
+		}},
+		{"no items", []save{{ups: []FeedUpdate{up(a)}, want: 0}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openTest(t)
+			for i, sv := range tc.saves {
+				if sv.prune {
+					if _, err := db.Prune(ctx, t0.Add(time.Hour), 0); err != nil {
+						t.Fatal(err)
+					}
+				}
+				got, err := db.SaveFeeds(ctx, sv.ups, t0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != sv.want {
+					t.Errorf("save %d: %d new items, want %d", i, got, sv.want)
+				}
+			}
+		})
+	}
+}
+
 func TestFeedsStateAndCounts(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
