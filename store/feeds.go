@@ -169,7 +169,6 @@ func (db *DB) SaveFeeds(ctx context.Context, ups []FeedUpdate, seenAt time.Time)
 			return err
 		}
 		defer stmts.close()
-		added = 0
 		for _, u := range ups {
 			n, err := saveFeedTx(ctx, stmts, u.State, u.Items, seenAt, &last)
 			if err != nil {
@@ -179,10 +178,14 @@ func (db *DB) SaveFeeds(ctx context.Context, ups []FeedUpdate, seenAt time.Time)
 		}
 		return nil
 	})
-	if err != nil && !strings.HasPrefix(err.Error(), "store: ") {
-		err = fmt.Errorf("store: save feeds: %w", err)
+	if err != nil {
+		// Rolled back: nothing was added.
+		if !strings.HasPrefix(err.Error(), "store: ") {
+			err = fmt.Errorf("store: save feeds: %w", err)
+		}
+		return 0, err
 	}
-	return added, err
+	return added, nil
 }
 
 // checkFeed refuses what the database would store wrongly or not at all.

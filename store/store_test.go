@@ -324,6 +324,30 @@ func TestSaveFeedsCountsNewItems(t *testing.T) {
 	}
 }
 
+// A batch that fails part-way is rolled back, and reports no new items.
+func TestSaveFeedsFailedBatchAddsNothing(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	if _, err := db.w.ExecContext(ctx, `CREATE TRIGGER refuse BEFORE INSERT ON items
+		WHEN new.guid = 'bad' BEGIN SELECT RAISE(ABORT, 'refused'); END`); err != nil {
+		t.Fatal(err)
+	}
+	ups := []FeedUpdate{
+		{State: FeedState{URL: "https://a.example/feed"}, Items: []feed.Item{item("1", "", "1", t0), item("2", "", "2", t0)}},
+		{State: FeedState{URL: "https://b.example/feed"}, Items: []feed.Item{item("3", "", "3", t0), item("bad", "", "bad", t0)}},
+	}
+	n, err := db.SaveFeeds(ctx, ups, t0)
+	if err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("err = %v, want the trigger's refusal", err)
+	}
+	if n != 0 {
+		t.Errorf("a failed batch reported %d new items, want 0", n)
+	}
+	if items, err := db.Items(ctx); err != nil || len(items) != 0 {
+		t.Errorf("after the failed batch: %d items (%v), want none", len(items), err)
+	}
+}
+
 func TestFeedsStateAndCounts(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
