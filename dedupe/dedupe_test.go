@@ -327,6 +327,28 @@ func TestShinglerMatchesWords(t *testing.T) {
 	}
 }
 
+// A Fingerprinter reused from text to text, long then short (its buffers
+// then hold more than the next text fills), gives each the fingerprint an
+// index makes of it, and nothing of the text before.
+func TestFingerprinterReused(t *testing.T) {
+	o := DefaultOptions()
+	g := newTextgen(7)
+	texts := []string{join(g.article(12)), join(g.article(2)), "", join(g.article(6)), "one short paragraph"}
+	f := NewFingerprinter(o)
+	var got [][]byte
+	for _, text := range texts {
+		got = append(got, f.Fingerprint(text))
+	}
+	for i, text := range texts {
+		x := NewIndex(o)
+		x.Add(Doc{ID: "a", Group: "g", Text: text})
+		want, _ := x.Fingerprint("a")
+		if !slices.Equal(got[i], want) {
+			t.Errorf("text %d: the reused Fingerprinter's fingerprint differs from the index's", i)
+		}
+	}
+}
+
 // Fingerprints round-trip, and stale or damaged ones are refused.
 func TestFingerprint(t *testing.T) {
 	o := DefaultOptions()

@@ -30,9 +30,26 @@ var ErrFingerprint = errors.New("dedupe: fingerprint unusable")
 // Fingerprint returns the fingerprint of text under o: the bytes that
 // Index.Fingerprint returns once a doc with this text is added.
 func Fingerprint(text string, o Options) []byte {
-	var sh shingler
-	set, sel, head := sh.sign(text, o.Shingle, Window)
-	return encodeFingerprint(set, sel, head, o.Shingle, Window)
+	return NewFingerprinter(o).Fingerprint(text)
+}
+
+// A Fingerprinter makes fingerprints one after another, reusing its
+// buffers: what a reader of feeds keeps, so that each item is shingled
+// while its text is at hand, in parallel with the others, and stored with
+// it. A Fingerprinter is not safe for concurrent use; it is cheap to make
+// one per goroutine.
+type Fingerprinter struct {
+	o  Options
+	sh shingler
+}
+
+// NewFingerprinter returns a Fingerprinter for an index deciding with o.
+func NewFingerprinter(o Options) *Fingerprinter { return &Fingerprinter{o: o} }
+
+// Fingerprint returns the fingerprint of text (see the package function).
+func (f *Fingerprinter) Fingerprint(text string) []byte {
+	set, sel, head := f.sh.sign(text, f.o.Shingle, Window)
+	return encodeFingerprint(set, sel, head, f.o.Shingle, Window)
 }
 
 // Fingerprint returns the fingerprint of the doc with this id.

@@ -142,6 +142,14 @@ func (db *DB) SaveFeed(ctx context.Context, st FeedState, items []feed.Item, see
 type FeedUpdate struct {
 	State FeedState
 	Items []feed.Item
+	// Fingerprints, when not nil, holds each item's dedupe fingerprint
+	// (by index in Items; nil for none). The fingerprint of a new item is
+	// stored with it, in the same transaction, so that dedupe need not
+	// read its text back. An item already stored keeps the fingerprint it
+	// has, or has none after its text changed: an index kept from the last
+	// run notices a changed text by the missing fingerprint (see
+	// ScanItems).
+	Fingerprints [][]byte
 }
 
 // SaveFeeds stores several feeds as SaveFeed does, all in one transaction
@@ -170,7 +178,7 @@ func (db *DB) SaveFeeds(ctx context.Context, ups []FeedUpdate, seenAt time.Time)
 		}
 		defer stmts.close()
 		for _, u := range ups {
-			n, err := saveFeedTx(ctx, stmts, u.State, u.Items, seenAt, &last)
+			n, err := saveFeedTx(ctx, stmts, u, seenAt, &last)
 			if err != nil {
 				return fmt.Errorf("store: save feed %s: %w", u.State.URL, err)
 			}
@@ -223,8 +231,8 @@ func checkFeed(st FeedState, items []feed.Item, seenAt time.Time) error {
 	return nil
 }
 
-// upsertFeedSQL, upsertItemSQL and upsertBodySQL write a feed's state,
-// one item and its bodies.
+// upsertFeedSQL, upsertItemSQL, upsertBodySQL and insertFingerprintSQL
+// write a feed's state, one item, its bodies and its fingerprint.
 const (
 	upsertFeedSQL = `INSERT INTO feeds
 		(url, name, title, etag, last_modified, last_fetch, last_status, last_error, failures, next_fetch, last_parsed,
@@ -251,41 +259,49 @@ const (
 	upsertBodySQL = `INSERT INTO item_bodies (item_id, html, text) VALUES (?, ?, ?)
 		ON CONFLICT (item_id) DO UPDATE SET html = excluded.html, text = excluded.text
 		WHERE item_bodies.html IS NOT excluded.html OR item_bodies.text IS NOT excluded.text`
+	insertFingerprintSQL = `INSERT INTO fingerprints (item_id, fp) VALUES (?, ?)
+		ON CONFLICT (item_id) DO UPDATE SET fp = excluded.fp`
 )
 
 // saveStmts are the statements of a save, prepared once per transaction.
-type saveStmts struct{ feed, item, body *sql.Stmt }
+type saveStmts struct{ feed, item, body, fp *sql.Stmt }
 
 func prepareSave(ctx context.Context, tx *sql.Tx) (*saveStmts, error) {
-	f, err := tx.PrepareContext(ctx, upsertFeedSQL)
-	if err != nil {
-		return nil, fmt.Errorf("prepare feed upsert: %w", err)
+	s := &saveStmts{}
+	for _, p := range []struct {
+		to   **sql.Stmt
+		sql  string
+		what string
+	}{
+		{&s.feed, upsertFeedSQL, "feed upsert"},
+		{&s.item, upsertItemSQL, "item upsert"},
+		{&s.body, upsertBodySQL, "body upsert"},
+		{&s.fp, insertFingerprintSQL, "fingerprint insert"},
+	} {
+		stmt, err := tx.PrepareContext(ctx, p.sql)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("prepare %s: %w", p.what, err)
+		}
+		*p.to = stmt
 	}
-	i, err := tx.PrepareContext(ctx, upsertItemSQL)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("prepare item upsert: %w", err)
-	}
-	b, err := tx.PrepareContext(ctx, upsertBodySQL)
-	if err != nil {
-		f.Close()
-		i.Close()
-		return nil, fmt.Errorf("prepare body upsert: %w", err)
-	}
-	return &saveStmts{f, i, b}, nil
+	return s, nil
 }
 
 func (s *saveStmts) close() {
-	s.feed.Close()
-	s.item.Close()
-	s.body.Close()
+	for _, stmt := range []*sql.Stmt{s.feed, s.item, s.body, s.fp} {
+		if stmt != nil {
+			stmt.Close()
+		}
+	}
 }
 
 // saveFeedTx writes one feed and its items with the statements of a
 // transaction, and returns how many items were new: those given an id
 // above *last, which it moves up to the newest. (A feed that lists an item
 // twice updates, the second time, a row whose id is not above *last.)
-func saveFeedTx(ctx context.Context, stmts *saveStmts, st FeedState, items []feed.Item, seenAt time.Time, last *int64) (int, error) {
+func saveFeedTx(ctx context.Context, stmts *saveStmts, u FeedUpdate, seenAt time.Time, last *int64) (int, error) {
+	st, items := u.State, u.Items
 	// A successful read lists the feed's current items: remember when,
 	// so that Prune spares the items the feed still lists.
 	var parsed any
@@ -300,19 +316,25 @@ func saveFeedTx(ctx context.Context, stmts *saveStmts, st FeedState, items []fee
 	}
 	seen := formatTime(seenAt)
 	added := 0
-	for _, it := range items {
+	for j, it := range items {
 		key := ItemKey(it)
 		var id int64
 		if err := stmts.item.QueryRowContext(ctx, st.URL, key, it.FeedTitle, it.GUID, it.Link, it.Title,
 			it.Author, formatTime(it.Published), formatTime(it.Updated), seen, seen).Scan(&id); err != nil {
 			return 0, fmt.Errorf("upsert item %s: %w", key, err)
 		}
-		if id > *last {
+		isNew := id > *last
+		if isNew {
 			added++
 			*last = id
 		}
 		if _, err := stmts.body.ExecContext(ctx, id, it.HTML, it.Text); err != nil {
 			return 0, fmt.Errorf("upsert item %s body: %w", key, err)
+		}
+		if isNew && j < len(u.Fingerprints) && u.Fingerprints[j] != nil {
+			if _, err := stmts.fp.ExecContext(ctx, id, u.Fingerprints[j]); err != nil {
+				return 0, fmt.Errorf("insert item %s fingerprint: %w", key, err)
+			}
 		}
 	}
 	return added, nil

@@ -324,7 +324,8 @@ func TestSaveFeedsCountsNewItems(t *testing.T) {
 	}
 }
 
-// A batch that fails part-way is rolled back, and reports no new items.
+// A batch that fails part-way is rolled back, fingerprints too, and
+// reports no new items.
 func TestSaveFeedsFailedBatchAddsNothing(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
@@ -333,7 +334,8 @@ func TestSaveFeedsFailedBatchAddsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	ups := []FeedUpdate{
-		{State: FeedState{URL: "https://a.example/feed"}, Items: []feed.Item{item("1", "", "1", t0), item("2", "", "2", t0)}},
+		{State: FeedState{URL: "https://a.example/feed"}, Items: []feed.Item{item("1", "", "1", t0), item("2", "", "2", t0)},
+			Fingerprints: [][]byte{[]byte("f1"), []byte("f2")}},
 		{State: FeedState{URL: "https://b.example/feed"}, Items: []feed.Item{item("3", "", "3", t0), item("bad", "", "bad", t0)}},
 	}
 	n, err := db.SaveFeeds(ctx, ups, t0)
@@ -345,6 +347,10 @@ func TestSaveFeedsFailedBatchAddsNothing(t *testing.T) {
 	}
 	if items, err := db.Items(ctx); err != nil || len(items) != 0 {
 		t.Errorf("after the failed batch: %d items (%v), want none", len(items), err)
+	}
+	var fps int
+	if err := db.w.QueryRowContext(ctx, "SELECT COUNT(*) FROM fingerprints").Scan(&fps); err != nil || fps != 0 {
+		t.Errorf("after the failed batch: %d fingerprints (%v), want none", fps, err)
 	}
 }
 
@@ -824,6 +830,57 @@ func TestFingerprints(t *testing.T) {
 	var bodies int
 	if err := db.w.QueryRow("SELECT COUNT(*) FROM item_bodies").Scan(&bodies); err != nil || bodies != 1 {
 		t.Errorf("%d bodies left for 1 item, %v", bodies, err)
+	}
+}
+
+// Fingerprints given with a save are stored with their new items, in the
+// same transaction; an item already stored keeps the fingerprint it has,
+// and one whose text changed has none, whatever the save gives, so that a
+// kept index learns of the change (see ScanItems).
+func TestSaveFeedsStoresNewItemsFingerprints(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	st := FeedState{URL: "https://a/feed", LastStatus: StatusOK}
+	a, b, c := item("a", "", "A", t0), item("b", "", "B", t0), item("c", "", "C", t0)
+	a.Text, b.Text, c.Text = "text of a", "text of b", "text of c"
+	// c has no fingerprint, and the save lists a twice: the second time
+	// is no longer new.
+	if _, err := db.SaveFeeds(ctx, []FeedUpdate{{State: st, Items: []feed.Item{a, b, c, a},
+		Fingerprints: [][]byte{[]byte("fa"), []byte("fb"), nil, []byte("fa, again")}}}, t0); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]int64{}
+	items, _ := db.Items(ctx)
+	for _, it := range items {
+		ids[it.GUID] = it.ID
+	}
+	fps, err := scanFingerprints(ctx, db)
+	if err != nil || len(fps) != 2 || string(fps[ids["a"]]) != "fa" || string(fps[ids["b"]]) != "fb" {
+		t.Fatalf("after the first save: %d fingerprints, %v", len(fps), err)
+	}
+	// Saved again: a unchanged, b edited, with new fingerprints for both,
+	// and d new.
+	b2 := b
+	b2.Text = "text of b, edited"
+	d := item("d", "", "D", t0)
+	d.Text = "text of d"
+	if _, err := db.SaveFeeds(ctx, []FeedUpdate{{State: st, Items: []feed.Item{a, b2, d},
+		Fingerprints: [][]byte{[]byte("fa2"), []byte("fb2"), []byte("fd")}}}, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	items, _ = db.Items(ctx)
+	for _, it := range items {
+		ids[it.GUID] = it.ID
+	}
+	fps, _ = scanFingerprints(ctx, db)
+	want := map[int64]string{ids["a"]: "fa", ids["d"]: "fd"}
+	if len(fps) != len(want) {
+		t.Errorf("after the second save: %d fingerprints, want %d", len(fps), len(want))
+	}
+	for id, fp := range want {
+		if string(fps[id]) != fp {
+			t.Errorf("item %d: fingerprint %q, want %q", id, fps[id], fp)
+		}
 	}
 }
 

@@ -22,18 +22,7 @@ import (
 func TestKeptIndexFollowsChanges(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	src := filepath.Join("..", "..", "..", "shared", "crosspost-dev", "feeds")
-	var urls []string
-	for _, name := range []string{"s1.xml", "s2.atom", "s3.rdf", "s4.json"} {
-		b, err := os.ReadFile(filepath.Join(src, name))
-		if err != nil {
-			t.Fatalf("benchmark feeds beside the checkout: %v", err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		urls = append(urls, filepath.Join(dir, name))
-	}
+	urls := copyBenchFeeds(t, dir)
 	cfg, db := openConfig(t, writeConfig(t, dir, urls...))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	clk := clock.NewFake(fixedNow())
@@ -86,6 +75,25 @@ func TestKeptIndexFollowsChanges(t *testing.T) {
 			t.Errorf("round %d: the edited text is not in the output", round)
 		}
 	}
+}
+
+// copyBenchFeeds copies four feeds of the crosspost-dev benchmark into
+// dir, for a test to edit, and returns their paths.
+func copyBenchFeeds(t *testing.T, dir string) []string {
+	t.Helper()
+	src := filepath.Join("..", "..", "..", "shared", "crosspost-dev", "feeds")
+	var urls []string
+	for _, name := range []string{"s1.xml", "s2.atom", "s3.rdf", "s4.json"} {
+		b, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			t.Fatalf("benchmark feeds beside the checkout: %v", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		urls = append(urls, filepath.Join(dir, name))
+	}
+	return urls
 }
 
 // A large history logs how far filling the index has got, a tenth at a
