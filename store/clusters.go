@@ -93,7 +93,14 @@ func (db *DB) ReplaceClusters(ctx context.Context, cs []Cluster) error {
 			return fmt.Errorf("store: replace clusters: %w", err)
 		}
 	}
+	nMembers := 0
+	for _, c := range cs {
+		nMembers += len(c.Members)
+	}
 	err := db.withTx(ctx, func(tx *sql.Tx) error {
+		if err := db.fitCache(ctx, tx, int64(nMembers)); err != nil {
+			return err
+		}
 		stored, err := readClusters(ctx, tx)
 		if err != nil {
 			return fmt.Errorf("read: %w", err)

@@ -172,6 +172,15 @@ func (db *DB) SaveFeeds(ctx context.Context, ups []FeedUpdate, seenAt time.Time)
 		if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM items").Scan(&last); err != nil {
 			return fmt.Errorf("store: last item id: %w", err)
 		}
+		// Ids are never reused: the greatest, with what this batch may
+		// add, bounds the history from above.
+		n := last
+		for _, u := range ups {
+			n += int64(len(u.Items))
+		}
+		if err := db.fitCache(ctx, tx, n); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
 		stmts, err := prepareSave(ctx, tx)
 		if err != nil {
 			return err

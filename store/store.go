@@ -48,6 +48,9 @@ type DB struct {
 
 	keepRuns int // how many runs RecordRun keeps
 	scanPage int // items per query when scanning them all (see scanItems)
+	// cachePerItem is the writer's page cache per stored item, in bytes
+	// (see fitCache).
+	cachePerItem int64
 }
 
 // Open opens the store at path, creating the file and its parent directory
@@ -71,9 +74,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// SQLite's default page cache is 2 MB: with a history of a million
 	// items the indexes every insert walks no longer fit, and each run
 	// reads them again from the file, so the cost per item grows with the
-	// history. The writer gets 64 MiB (the hot index pages), readers 16.
+	// history. The writer starts with 64 MiB and grows it with the
+	// history (see fitCache); readers, which scan, get 16.
 	w, err := sql.Open("sqlite", path+"?_busy_timeout="+ms+
-		"&_journal_mode=WAL&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate&_pragma=cache_size(-65536)")
+		"&_journal_mode=WAL&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate&_pragma=cache_size(-"+
+		strconv.Itoa(minCacheKiB)+")")
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -82,7 +87,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	w.SetConnMaxIdleTime(0)
 	w.SetConnMaxLifetime(0)
 
-	db := &DB{path: path, w: w, keepRuns: defaultKeepRuns, scanPage: 10000}
+	db := &DB{path: path, w: w, keepRuns: defaultKeepRuns, scanPage: 10000, cachePerItem: cacheBytesPerItem}
 	fail := func(what string, err error) (*DB, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: open %s: %s: %w", path, what, err)
@@ -152,6 +157,39 @@ func (db *DB) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// The writer's page cache holds the pages that writes look up at random:
+// the items' key and date indexes as a batch of feeds is stored, and the
+// clusters' tables and indexes as a run's clusters are. Those grow with
+// the history, about 450 bytes an item; once they outgrow the cache, each
+// insert reads its page back from the file and a transaction spills dirty
+// pages before it commits, so that a store of 4·10^5 items took twice as
+// long per cluster to store as one of 10^5 (BenchmarkReplaceClusters).
+// SQLite takes cache pages only as it uses them: a small store costs no
+// more than before.
+const (
+	minCacheKiB       = 64 << 10 // 64 MiB
+	maxCacheKiB       = 1 << 20  // 1 GiB
+	cacheBytesPerItem = 512
+)
+
+// fitCache grows the writer's page cache, within tx, to what a history of
+// items needs; it never shrinks it.
+func (db *DB) fitCache(ctx context.Context, tx *sql.Tx, items int64) error {
+	want := min(max(items*db.cachePerItem/1024, minCacheKiB), maxCacheKiB)
+	var have int64
+	if err := tx.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&have); err != nil {
+		return fmt.Errorf("read cache size: %w", err)
+	}
+	// Negative sizes are in KiB, positive ones in pages.
+	if have < 0 && -have >= want {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "PRAGMA cache_size = -"+strconv.FormatInt(want, 10)); err != nil {
+		return fmt.Errorf("grow cache to %d KiB: %w", want, err)
 	}
 	return nil
 }

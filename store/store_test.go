@@ -793,6 +793,50 @@ func TestFetchStateRoundTrip(t *testing.T) {
 	}
 }
 
+// The writer's page cache grows with the history as feeds and clusters
+// are stored, within its bounds, and never shrinks.
+func TestWriterCacheGrowsWithHistory(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	if got := pragma(t, db, "cache_size"); got != "-65536" {
+		t.Fatalf("cache_size at open = %s, want -65536", got)
+	}
+	// A megabyte an item, so that a few items show it.
+	db.cachePerItem = 1 << 20
+	st := FeedState{URL: "https://a/feed", LastStatus: StatusOK}
+	var items []feed.Item
+	for i := range 100 {
+		items = append(items, item(fmt.Sprint(i), "", "t", t0))
+	}
+	mustSave(t, db, st, items, t0)
+	if got := pragma(t, db, "cache_size"); got != "-102400" {
+		t.Errorf("cache_size after 100 items = %s, want -102400", got)
+	}
+	// Storing clusters grows it by their members.
+	db.cachePerItem = 2 << 20
+	var cs []Cluster
+	all, _ := db.Items(ctx)
+	for i, it := range all {
+		cs = append(cs, Cluster{ID: fmt.Sprint(i), Published: t0, Updated: t0, Members: []int64{it.ID}})
+	}
+	if err := db.ReplaceClusters(ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	if got := pragma(t, db, "cache_size"); got != "-204800" {
+		t.Errorf("cache_size after 100 clusters = %s, want -204800", got)
+	}
+	db.cachePerItem = 1 << 30
+	mustSave(t, db, st, items[:1], t0)
+	if got := pragma(t, db, "cache_size"); got != fmt.Sprint(-maxCacheKiB) {
+		t.Errorf("cache_size past the bound = %s, want %d", got, -maxCacheKiB)
+	}
+	db.cachePerItem = 1
+	mustSave(t, db, st, items[:1], t0)
+	if got := pragma(t, db, "cache_size"); got != fmt.Sprint(-maxCacheKiB) {
+		t.Errorf("cache_size after a smaller need = %s, want it kept at %d", got, -maxCacheKiB)
+	}
+}
+
 func TestFingerprints(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
