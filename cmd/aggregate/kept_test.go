@@ -21,12 +21,8 @@ import (
 // afresh from the store.
 func TestKeptIndexFollowsChanges(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	urls := copyBenchFeeds(t, dir)
-	cfg, db := openConfig(t, writeConfig(t, dir, urls...))
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	clk := clock.NewFake(fixedNow())
-	kept := newPipeline(cfg, db, log, clk)
+	kept, dir := benchFeedsPipeline(t)
+	cfg, db, log, clk := kept.cfg, kept.db, kept.log, kept.clock
 	kept.force = true
 
 	edit := func(name, old, new string) {
@@ -77,10 +73,12 @@ func TestKeptIndexFollowsChanges(t *testing.T) {
 	}
 }
 
-// copyBenchFeeds copies four feeds of the crosspost-dev benchmark into
-// dir, for a test to edit, and returns their paths.
-func copyBenchFeeds(t *testing.T, dir string) []string {
+// benchFeedsPipeline returns a pipeline, quiet and on a fake clock, over
+// copies of four feeds of the crosspost-dev benchmark in dir, for a test
+// to edit.
+func benchFeedsPipeline(t *testing.T) (p *pipeline, dir string) {
 	t.Helper()
+	dir = t.TempDir()
 	src := filepath.Join("..", "..", "..", "shared", "crosspost-dev", "feeds")
 	var urls []string
 	for _, name := range []string{"s1.xml", "s2.atom", "s3.rdf", "s4.json"} {
@@ -93,7 +91,8 @@ func copyBenchFeeds(t *testing.T, dir string) []string {
 		}
 		urls = append(urls, filepath.Join(dir, name))
 	}
-	return urls
+	cfg, db := openConfig(t, writeConfig(t, dir, urls...))
+	return newPipeline(cfg, db, slog.New(slog.NewTextHandler(io.Discard, nil)), clock.NewFake(fixedNow())), dir
 }
 
 // A large history logs how far filling the index has got, a tenth at a

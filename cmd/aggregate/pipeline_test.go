@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"slices"
 	"testing"
 
-	"github.com/aggregate-dev/aggregate/clock"
 	"github.com/aggregate-dev/aggregate/dedupe"
 	"github.com/aggregate-dev/aggregate/store"
 )
@@ -17,13 +14,11 @@ import (
 // text, so that it need not read the text back.
 func TestFetchStoresFingerprints(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	urls := copyBenchFeeds(t, dir)
-	cfg, db := openConfig(t, writeConfig(t, dir, urls...))
-	p := newPipeline(cfg, db, slog.New(slog.NewTextHandler(io.Discard, nil)), clock.NewFake(fixedNow()))
+	p, _ := benchFeedsPipeline(t)
+	cfg, db := p.cfg, p.db
 	st := &stats{Failed: map[string]string{}}
-	if err := p.fetchAll(ctx, fixedNow(), st); err != nil || st.FeedsOK != len(urls) {
-		t.Fatalf("fetch: %v, %d of %d feeds read (%v)", err, st.FeedsOK, len(urls), st.Failed)
+	if err := p.fetchAll(ctx, fixedNow(), st); err != nil || st.FeedsOK != len(cfg.Feeds) {
+		t.Fatalf("fetch: %v, %d of %d feeds read (%v)", err, st.FeedsOK, len(cfg.Feeds), st.Failed)
 	}
 	fps := map[int64][]byte{}
 	var ids []int64
