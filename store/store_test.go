@@ -801,6 +801,9 @@ func TestWriterCacheGrowsWithHistory(t *testing.T) {
 	if got := pragma(t, db, "cache_size"); got != "-65536" {
 		t.Fatalf("cache_size at open = %s, want -65536", got)
 	}
+	if got := pragma(t, db, "wal_autocheckpoint"); got != fmt.Sprint(walCheckpointPages) {
+		t.Errorf("wal_autocheckpoint at open = %s, want %d", got, walCheckpointPages)
+	}
 	// A megabyte an item, so that a few items show it.
 	db.cachePerItem = 1 << 20
 	st := FeedState{URL: "https://a/feed", LastStatus: StatusOK}
